@@ -1,0 +1,83 @@
+"""Abuse without surveillance: no CAPTCHA, no third party, no raw IP address stored.
+
+- A honeypot field people never see, that form-filling robots fill in.
+- A signed time the form was shown: a post faster than a person types, or a day old, is
+  sent back (with everything typed still in it).
+- A per-address token bucket in the database, updated in one atomic statement so it holds
+  across processes, keyed by an HMAC of the address. Generous: libraries and shelters
+  share one address.
+"""
+
+import hashlib
+import hmac
+import time
+
+from django.conf import settings
+from django.core import signing
+from django.db import connection
+
+SIGNING_SALT = "waltham_aid.form-started"
+
+
+def form_started_token(now=None):
+    return signing.dumps(now if now is not None else time.time(), salt=SIGNING_SALT)
+
+
+def seconds_since_form_started(token):
+    """How long ago the form was shown, or None when the token is missing or forged."""
+    try:
+        started = float(signing.loads(token or "", salt=SIGNING_SALT))
+    except (signing.BadSignature, TypeError, ValueError):
+        return None
+    return time.time() - started
+
+
+def client_key(request, scope):
+    """An HMAC of the address: enough to count, useless to identify anyone."""
+    address = request.META.get("REMOTE_ADDR", "")
+    if settings.TRUST_X_FORWARDED_FOR:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        address = forwarded.split(",")[-1].strip() or address
+    digest = hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256).hexdigest()
+    return f"{scope}:{digest[:40]}"
+
+
+# One statement: insert a full bucket less one token, or refill the existing bucket for the
+# time that passed and take a token only if one is there. No row back means "wait".
+TAKE_TOKEN_SQL = """
+INSERT INTO requests_app_ratelimitbucket (key, tokens, updated_at)
+VALUES (%(key)s, %(capacity)s - 1, %(now)s)
+ON CONFLICT (key) DO UPDATE SET
+    tokens = (CASE
+        WHEN requests_app_ratelimitbucket.tokens
+             + (%(now)s - requests_app_ratelimitbucket.updated_at) * %(rate)s > %(capacity)s
+        THEN %(capacity)s
+        ELSE requests_app_ratelimitbucket.tokens
+             + (%(now)s - requests_app_ratelimitbucket.updated_at) * %(rate)s
+    END) - 1,
+    updated_at = %(now)s
+WHERE requests_app_ratelimitbucket.tokens
+      + (%(now)s - requests_app_ratelimitbucket.updated_at) * %(rate)s >= 1
+RETURNING tokens
+"""
+
+
+def take_token(key, *, capacity, per_seconds, now=None):
+    params = {
+        "key": key,
+        "capacity": float(capacity),
+        "rate": capacity / per_seconds,
+        "now": now if now is not None else time.time(),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(TAKE_TOKEN_SQL, params)
+        return cursor.fetchone() is not None
+
+
+def allow_public_post(request, scope, *, now=None):
+    """True when this address may send one more public form now."""
+    key = client_key(request, scope)
+    return all(
+        take_token(f"{key}:{per_seconds}", capacity=capacity, per_seconds=per_seconds, now=now)
+        for capacity, per_seconds in settings.PUBLIC_FORM_RATE_LIMITS
+    )

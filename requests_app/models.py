@@ -1,0 +1,748 @@
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
+
+# No 0/O, 1/I/L: a reference is read aloud over the phone and copied from paper.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_reference():
+    """A short code like K7QX-2M: 31**6, about 887 million possibilities."""
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+    return f"{chars[:4]}-{chars[4:]}"
+
+
+def new_token():
+    """The secret in a neighbor's private status link: 256 bits, unguessable."""
+    return secrets.token_urlsafe(32)
+
+
+def normalize_reference(text):
+    """'k7qx 2m', 'K7QX2M' and 'K7QX-2M' are the same reference."""
+    chars = "".join(ch for ch in text.upper() if ch.isalnum())
+    return f"{chars[:4]}-{chars[4:]}" if len(chars) == 6 else text.strip().upper()
+
+
+class InvalidTransition(Exception):
+    """A request or offer was asked to move to a status it cannot reach from where it is."""
+
+    def __init__(self, current, target):
+        self.current = current
+        self.target = target
+        super().__init__(f"{current} -> {target}")
+
+
+class AppliesTo(models.TextChoices):
+    NEEDS = "needs", _("Needs")
+    OFFERS = "offers", _("Offers")
+    BOTH = "both", _("Needs and offers")
+
+
+class CategoryQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+    def for_needs(self):
+        return self.active().filter(applies_to__in=[AppliesTo.NEEDS, AppliesTo.BOTH])
+
+    def for_offers(self):
+        return self.active().filter(applies_to__in=[AppliesTo.OFFERS, AppliesTo.BOTH])
+
+
+class Category(models.Model):
+    """A kind of need or offer: groceries, childcare, rides... Name and description are
+    translated (modeltranslation adds name_es, name_ht, ... columns)."""
+
+    slug = models.SlugField(_("short name"), unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    description = models.CharField(_("short description"), max_length=200, blank=True)
+    applies_to = models.CharField(
+        _("applies to"), max_length=6, choices=AppliesTo, default=AppliesTo.BOTH
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    objects = CategoryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "slug"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(applies_to__in=AppliesTo.values), name="category_applies_to_valid"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ContactMethod(models.TextChoices):
+    CALL = "call", _("Phone call")
+    TEXT = "text", _("Text message")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    EMAIL = "email", _("Email")
+
+
+class Neighbor(models.Model):
+    """A person who asks or offers. Only what we need to reach them, nothing more:
+    never income, immigration status, ID, date of birth or a reason."""
+
+    name = models.CharField(_("what to call you"), max_length=100, blank=True)
+    # E.164 ("+16175550142"), normalized by the phonenumbers library on the way in.
+    phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    email = models.EmailField(_("email"), blank=True, db_index=True)
+    whatsapp_ok = models.BooleanField(_("WhatsApp is OK"), default=False)
+    preferred_contact = models.CharField(
+        _("best way to reach you"), max_length=8, choices=ContactMethod, blank=True
+    )
+    best_time = models.CharField(_("best time to reach you"), max_length=100, blank=True)
+    language = models.CharField(
+        _("language"), max_length=7, choices=settings.LANGUAGES, default="en"
+    )
+    address = models.CharField(_("address or cross streets"), max_length=200, blank=True)
+    pod = models.ForeignKey(
+        "volunteers.Pod",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="neighbors",
+        limit_choices_to={"active": True},
+        verbose_name=_("pod"),
+    )
+    share_with_point_people = models.BooleanField(
+        _("the pod's point people may see the contact details"), default=False
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    contact_erased_at = models.DateTimeField(_("contact details erased"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("neighbor")
+        verbose_name_plural = _("neighbors")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(language__in=LANGUAGE_CODES), name="neighbor_language_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(preferred_contact__in=[*ContactMethod.values, ""]),
+                name="neighbor_preferred_contact_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name or _("Neighbor #%(id)s") % {"id": self.pk}
+
+    @property
+    def has_contact_details(self):
+        return bool(self.phone or self.email or self.address)
+
+    def erase_contact_details(self):
+        """Forget who this is and how to reach them; their requests stay, anonymous."""
+        self.name = self.phone = self.email = self.address = self.best_time = ""
+        self.whatsapp_ok = False
+        self.preferred_contact = ""
+        self.contact_erased_at = timezone.now()
+        self.save(
+            update_fields=[
+                "name",
+                "phone",
+                "email",
+                "address",
+                "best_time",
+                "whatsapp_ok",
+                "preferred_contact",
+                "contact_erased_at",
+            ]
+        )
+
+    erase_contact_details.alters_data = True
+
+
+class RequestStatus(models.TextChoices):
+    NEW = "new", pgettext_lazy("request status", "New")
+    OPEN = "open", pgettext_lazy("request status", "Open")
+    CLAIMED = "claimed", pgettext_lazy("request status", "Claimed")
+    FULFILLED = "fulfilled", pgettext_lazy("request status", "Fulfilled")
+    DONE_BY_OTHERS = "others", pgettext_lazy("request status", "Done by others")
+    COULD_NOT_HELP = "cannot", pgettext_lazy("request status", "Could not help")
+    WITHDRAWN = "withdrawn", pgettext_lazy("request status", "Withdrawn")
+    UNREACHABLE = "unreach", pgettext_lazy("request status", "Unreachable")
+    DUPLICATE = "duplicate", pgettext_lazy("request status", "Duplicate")
+
+
+CLOSED = frozenset(
+    {
+        RequestStatus.FULFILLED,
+        RequestStatus.DONE_BY_OTHERS,
+        RequestStatus.COULD_NOT_HELP,
+        RequestStatus.WITHDRAWN,
+        RequestStatus.UNREACHABLE,
+        RequestStatus.DUPLICATE,
+    }
+)
+ACTIVE = frozenset({RequestStatus.NEW, RequestStatus.OPEN, RequestStatus.CLAIMED})
+
+# What each status means, told to the neighbor in plain words.
+STATUS_FOR_NEIGHBOR = {
+    RequestStatus.NEW: _("We got your request. A volunteer will look at it soon."),
+    RequestStatus.OPEN: _(
+        "Volunteers near you can see your request. Someone will take it on soon."
+    ),
+    RequestStatus.CLAIMED: _("A volunteer is working on your request and will contact you."),
+    RequestStatus.FULFILLED: _("Done. We hope it helped."),
+    RequestStatus.DONE_BY_OTHERS: _("Someone else helped with this."),
+    RequestStatus.COULD_NOT_HELP: _("We are sorry: we could not help with this."),
+    RequestStatus.WITHDRAWN: _("You told us you do not need this anymore."),
+    RequestStatus.UNREACHABLE: _(
+        "We tried to reach you but could not. If you still need help, ask again or call us."
+    ),
+    RequestStatus.DUPLICATE: _(
+        "This was the same as another of your requests. We are working on that one."
+    ),
+}
+
+# The lifecycle, as data: new -> open (triaged) -> claimed -> closed with an outcome.
+# A claim can be released (claimed -> open); a closed request can be reopened (-> open).
+ALLOWED_TRANSITIONS = {
+    RequestStatus.NEW: frozenset({RequestStatus.OPEN, RequestStatus.CLAIMED, *CLOSED}),
+    RequestStatus.OPEN: frozenset({RequestStatus.CLAIMED, *CLOSED}),
+    RequestStatus.CLAIMED: frozenset({RequestStatus.OPEN, *CLOSED}),
+    **{closed: frozenset({RequestStatus.OPEN}) for closed in CLOSED},
+}
+
+
+class Urgency(models.IntegerChoices):
+    # Integers, so "most urgent first" is a plain ORDER BY on an index.
+    TODAY = 1, _("Today")
+    THIS_WEEK = 2, _("This week")
+    WHENEVER = 3, _("Whenever")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web form")
+    PHONE = "phone", _("Phone")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    LETTER = "letter", _("Door letter")
+    EMAIL = "email", _("Email")
+    IN_PERSON = "person", _("In person")
+
+
+class RequestQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status__in=ACTIVE)
+
+    def closed(self):
+        return self.filter(status__in=CLOSED)
+
+    def in_pod(self, pod):
+        return self.filter(pod=pod)
+
+    def for_status_page(self, token):
+        """A submission's requests with what the neighbor may see: the conversation,
+        never internal notes."""
+        conversation = Event.objects.filter(
+            kind__in=[EventKind.MESSAGE_FROM_NEIGHBOR, EventKind.MESSAGE_TO_NEIGHBOR]
+        )
+        return (
+            self.filter(status_token=token)
+            .select_related("category", "referral", "neighbor")
+            .prefetch_related(models.Prefetch("events", conversation, to_attr="conversation"))
+        )
+
+
+class Request(models.Model):
+    """One need of one neighbor. A submission with three needs makes three requests."""
+
+    reference = models.CharField(
+        _("reference"), max_length=7, unique=True, default=new_reference, editable=False
+    )
+    # Shared by the requests of one submission: the neighbor's private status link.
+    status_token = models.CharField(max_length=64, default=new_token, editable=False, db_index=True)
+    neighbor = models.ForeignKey(
+        Neighbor, on_delete=models.PROTECT, related_name="requests", verbose_name=_("neighbor")
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="requests", verbose_name=_("need")
+    )
+    details = models.TextField(_("details"), max_length=2000, blank=True)
+    urgency = models.PositiveSmallIntegerField(
+        _("how soon"), choices=Urgency, default=Urgency.THIS_WEEK
+    )
+    language = models.CharField(
+        _("language"), max_length=7, choices=settings.LANGUAGES, default="en"
+    )
+    pod = models.ForeignKey(
+        "volunteers.Pod",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="requests",
+        verbose_name=_("pod"),
+    )
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel, default=Channel.WEB)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("entered by"),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=RequestStatus, default=RequestStatus.NEW
+    )
+    status_changed_at = models.DateTimeField(_("status changed"), default=timezone.now)
+    outcome_note = models.TextField(_("outcome note"), max_length=2000, blank=True)
+    referral = models.ForeignKey(
+        "Resource",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("referred to"),
+    )
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("duplicate of"),
+    )
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    objects = RequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = pgettext_lazy("noun: a neighbor's need", "request")
+        verbose_name_plural = pgettext_lazy("noun: a neighbor's need", "requests")
+        indexes = [
+            # The volunteers' queue: active requests of a pod, most urgent and oldest first.
+            models.Index(fields=["status", "pod", "urgency", "created_at"]),
+            models.Index(fields=["status", "urgency", "created_at"]),
+            models.Index(fields=["created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=RequestStatus.values), name="request_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(urgency__in=Urgency.values), name="request_urgency_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values), name="request_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=LANGUAGE_CODES), name="request_language_valid"
+            ),
+            # Closed exactly when the status is an outcome.
+            models.CheckConstraint(
+                condition=Q(status__in=sorted(CLOSED), closed_at__isnull=False)
+                | (~Q(status__in=sorted(CLOSED)) & Q(closed_at__isnull=True)),
+                name="request_closed_at_matches_status",
+            ),
+        ]
+        permissions = [
+            ("triage_request", _("Can triage, reassign and reopen requests")),
+            ("view_contact_details", _("Can see any neighbor's contact details")),
+            ("export_requests", _("Can export requests without contact details")),
+            ("export_contact_details", _("Can export requests with contact details")),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def is_closed(self):
+        return self.status in CLOSED
+
+    @property
+    def status_for_neighbor(self):
+        return STATUS_FOR_NEIGHBOR[self.status]
+
+    @property
+    def active_claim(self):
+        """The claim not yet released, read from the prefetch cache when there is one."""
+        return next((claim for claim in self.claims.all() if claim.released_at is None), None)
+
+    # --- Lifecycle ------------------------------------------------------------------
+    # Every status change goes through move_to(); the methods below lock the row, move,
+    # save only what changed, and record the event, in one transaction.
+
+    def move_to(self, status):
+        if status not in ALLOWED_TRANSITIONS[self.status]:
+            raise InvalidTransition(self.status, status)
+        now = timezone.now()
+        self.status = status
+        self.status_changed_at = now
+        self.closed_at = now if status in CLOSED else None
+
+    move_to.alters_data = True
+
+    def _lock(self):
+        """Re-read the status under a row lock, so two people acting at once queue up and
+        the second one sees what the first one did."""
+        self.status = (
+            type(self).objects.select_for_update().values_list("status", flat=True).get(pk=self.pk)
+        )
+
+    def _save_status(self, *extra_fields):
+        self.save(update_fields=["status", "status_changed_at", "closed_at", *extra_fields])
+
+    def record(self, kind, *, by=None, by_neighbor=False, text=""):
+        return Event.objects.create(
+            request=self, kind=kind, actor=by, by_neighbor=by_neighbor, text=text
+        )
+
+    @transaction.atomic
+    def triage(self, *, by, pod, urgency):
+        """A point person has looked at it: pod and urgency are set, it is open to claim."""
+        self._lock()
+        self.move_to(RequestStatus.OPEN)
+        self.pod = pod
+        self.urgency = urgency
+        self._save_status("pod", "urgency")
+        self.record(EventKind.TRIAGED, by=by)
+
+    triage.alters_data = True
+
+    @transaction.atomic
+    def claim(self, volunteer, *, by=None):
+        self._lock()
+        self.move_to(RequestStatus.CLAIMED)
+        self._save_status()
+        claim = Claim.objects.create(request=self, volunteer=volunteer)
+        self.record(EventKind.CLAIMED, by=by or volunteer.user)
+        return claim
+
+    claim.alters_data = True
+
+    @transaction.atomic
+    def release(self, *, by, reason):
+        """Give a claimed request back to the pod."""
+        self._lock()
+        self.move_to(RequestStatus.OPEN)
+        self._save_status()
+        self._end_active_claim(reason)
+        self.record(EventKind.RELEASED, by=by, text=reason)
+
+    release.alters_data = True
+
+    @transaction.atomic
+    def close(self, outcome, *, by, note="", referral=None, duplicate_of=None):
+        """Close with an honest outcome. "Could not help" needs a reason; "duplicate"
+        needs the other request."""
+        if outcome not in CLOSED:
+            raise InvalidTransition(self.status, outcome)
+        if outcome == RequestStatus.COULD_NOT_HELP and not note.strip():
+            raise ValidationError(
+                _("Say why we could not help, so the neighbor hears it honestly."),
+                code="reason_required",
+            )
+        if outcome == RequestStatus.DUPLICATE and (
+            duplicate_of is None or duplicate_of.pk == self.pk
+        ):
+            raise ValidationError(
+                _("Give the reference of the other request this one repeats."),
+                code="duplicate_of_required",
+            )
+        self._lock()
+        self.move_to(outcome)
+        self.outcome_note = note.strip()
+        self.referral = referral if outcome == RequestStatus.COULD_NOT_HELP else None
+        self.duplicate_of = duplicate_of if outcome == RequestStatus.DUPLICATE else None
+        self._save_status("outcome_note", "referral", "duplicate_of")
+        self.record(EventKind.CLOSED, by=by, text=self.get_status_display())
+
+    close.alters_data = True
+
+    @transaction.atomic
+    def withdraw(self):
+        """The neighbor says they no longer need this."""
+        self._lock()
+        self.move_to(RequestStatus.WITHDRAWN)
+        self.outcome_note = ""
+        self._save_status("outcome_note")
+        self.record(EventKind.WITHDRAWN, by_neighbor=True)
+
+    withdraw.alters_data = True
+
+    @transaction.atomic
+    def reopen(self, *, by, reason=""):
+        """A point person brings a closed request back; whoever had it is released."""
+        self._lock()
+        if self.status not in CLOSED:
+            raise InvalidTransition(self.status, RequestStatus.OPEN)
+        self.move_to(RequestStatus.OPEN)
+        self.outcome_note = ""
+        self.referral = None
+        self.duplicate_of = None
+        self._save_status("outcome_note", "referral", "duplicate_of")
+        self._end_active_claim(reason)
+        self.record(EventKind.REOPENED, by=by, text=reason)
+
+    reopen.alters_data = True
+
+    def _end_active_claim(self, reason):
+        self.claims.filter(released_at__isnull=True).update(
+            released_at=timezone.now(), release_reason=reason
+        )
+
+
+class Claim(models.Model):
+    """A volunteer taking on a request. Released claims stay, as history."""
+
+    request = models.ForeignKey(
+        Request, on_delete=models.PROTECT, related_name="claims", verbose_name=_("request")
+    )
+    volunteer = models.ForeignKey(
+        "volunteers.Volunteer",
+        on_delete=models.PROTECT,
+        related_name="claims",
+        verbose_name=_("volunteer"),
+    )
+    claimed_at = models.DateTimeField(_("claimed"), default=timezone.now)
+    released_at = models.DateTimeField(_("released"), null=True, blank=True)
+    release_reason = models.CharField(_("why released"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("claim")
+        verbose_name_plural = _("claims")
+        constraints = [
+            # The backstop under the row lock: never two volunteers on one request.
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=Q(released_at__isnull=True),
+                name="one_active_claim_per_request",
+            )
+        ]
+        indexes = [models.Index(fields=["volunteer", "released_at"])]
+
+    def __str__(self):
+        return f"{self.request} / {self.volunteer}"
+
+
+class EventKind(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    TRIAGED = "triaged", _("Triaged")
+    CLAIMED = "claimed", pgettext_lazy("event", "Claimed")
+    RELEASED = "released", _("Released")
+    NOTE = "note", _("Note")
+    MESSAGE_TO_NEIGHBOR = "msg_out", _("Message to the neighbor")
+    MESSAGE_FROM_NEIGHBOR = "msg_in", _("Message from the neighbor")
+    CLOSED = "closed", _("Outcome")
+    WITHDRAWN = "withdrawn", pgettext_lazy("event", "Withdrawn by the neighbor")
+    REOPENED = "reopened", _("Reopened")
+    CONTACT_VIEWED = "contact", _("Contact details viewed")
+    CONTACT_ERASED = "erased", _("Contact details erased")
+    REMINDER_SENT = "reminder", _("Reminder sent")
+
+
+class EventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Events are append-only: they are never updated.")
+
+    def delete(self):
+        raise TypeError("Events are append-only: they are never deleted.")
+
+
+class Event(models.Model):
+    """The timeline and audit trail of a request. Append-only: the app only ever adds."""
+
+    request = models.ForeignKey(
+        Request, on_delete=models.PROTECT, related_name="events", verbose_name=_("request")
+    )
+    kind = models.CharField(_("what"), max_length=10, choices=EventKind)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    by_neighbor = models.BooleanField(_("by the neighbor"), default=False)
+    text = models.TextField(_("text"), max_length=4000, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["request", "created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=EventKind.values), name="event_kind_valid")
+        ]
+
+    def __str__(self):
+        return f"{self.request_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("Events are append-only: they are never updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Events are append-only: they are never deleted.")
+
+
+class OfferStatus(models.TextChoices):
+    AVAILABLE = "available", pgettext_lazy("offer status", "Available")
+    PAUSED = "paused", pgettext_lazy("offer status", "Paused")
+    FINISHED = "finished", pgettext_lazy("offer status", "Finished")
+
+
+OFFER_TRANSITIONS = {
+    OfferStatus.AVAILABLE: frozenset({OfferStatus.PAUSED, OfferStatus.FINISHED}),
+    OfferStatus.PAUSED: frozenset({OfferStatus.AVAILABLE, OfferStatus.FINISHED}),
+    OfferStatus.FINISHED: frozenset(),
+}
+
+
+class OfferQuerySet(models.QuerySet):
+    def available(self):
+        today = timezone.localdate()
+        return self.filter(status=OfferStatus.AVAILABLE).filter(
+            Q(until__isnull=True) | Q(until__gte=today)
+        )
+
+
+class Offer(models.Model):
+    """What a neighbor or volunteer can give: a ride on Tuesdays, a community fridge."""
+
+    reference = models.CharField(
+        _("reference"), max_length=7, unique=True, default=new_reference, editable=False
+    )
+    # Shared by the offers of one submission: the private link to pause or end them.
+    token = models.CharField(max_length=64, default=new_token, editable=False, db_index=True)
+    neighbor = models.ForeignKey(
+        Neighbor,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="offers",
+        verbose_name=_("neighbor"),
+    )
+    volunteer = models.ForeignKey(
+        "volunteers.Volunteer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="offers",
+        verbose_name=_("volunteer"),
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="offers", verbose_name=_("what")
+    )
+    details = models.TextField(_("details"), max_length=2000, blank=True)
+    availability = models.CharField(_("when you are available"), max_length=200, blank=True)
+    pod = models.ForeignKey(
+        "volunteers.Pod",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="offers",
+        limit_choices_to={"active": True},
+        verbose_name=_("pod"),
+    )
+    area = models.CharField(_("area"), max_length=200, blank=True)
+    languages = models.JSONField(_("languages"), default=list, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=OfferStatus, default=OfferStatus.AVAILABLE
+    )
+    until = models.DateField(_("until"), null=True, blank=True)
+    serves_many = models.BooleanField(
+        _("can help many people"),
+        default=False,
+        help_text=_("For example a community fridge, rather than a single ride."),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    objects = OfferQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = pgettext_lazy("noun: something a neighbor can give", "offer")
+        verbose_name_plural = pgettext_lazy("noun: something a neighbor can give", "offers")
+        indexes = [models.Index(fields=["status", "category", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=OfferStatus.values), name="offer_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(neighbor__isnull=False) | Q(volunteer__isnull=False),
+                name="offer_has_a_giver",
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    def move_to(self, status):
+        if status not in OFFER_TRANSITIONS[self.status]:
+            raise InvalidTransition(self.status, status)
+        self.status = status
+        self.save(update_fields=["status"])
+
+    move_to.alters_data = True
+
+
+class Resource(models.Model):
+    """A community resource in the public directory: a pantry, a fridge, a hotline."""
+
+    name = models.CharField(_("name"), max_length=120)
+    description = models.TextField(_("description"), max_length=1000, blank=True)
+    hours = models.CharField(_("opening hours"), max_length=200, blank=True)
+    categories = models.ManyToManyField(
+        Category, related_name="resources", blank=True, verbose_name=_("helps with")
+    )
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    website = models.URLField(_("website"), blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("resource")
+        verbose_name_plural = _("resources")
+
+    def __str__(self):
+        return self.name
+
+
+def create_with_unique_reference(model, **fields):
+    """Insert a row whose random reference might, once in a billion, collide: retry."""
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                return model.objects.create(reference=new_reference(), **fields)
+        except IntegrityError as error:
+            if "reference" not in str(error):
+                raise
+    raise IntegrityError("Could not find a free reference after 5 attempts.")
+
+
+class RateLimitBucket(models.Model):
+    """A token bucket per (hashed) address: see antispam.take_token."""
+
+    key = models.CharField(max_length=120, primary_key=True)
+    tokens = models.FloatField()
+    updated_at = models.FloatField()  # seconds since the epoch, for portable arithmetic
+
+    class Meta:
+        verbose_name = _("rate limit bucket")
+        verbose_name_plural = _("rate limit buckets")
+
+    def __str__(self):
+        return self.key

@@ -1,0 +1,154 @@
+"""Writes that touch more than one row: each is one transaction."""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from requests_app.models import (
+    Channel,
+    EventKind,
+    Neighbor,
+    Offer,
+    Request,
+    create_with_unique_reference,
+    new_token,
+)
+
+CONTACT_FIELDS = [
+    "name",
+    "phone",
+    "email",
+    "whatsapp_ok",
+    "preferred_contact",
+    "best_time",
+    "address",
+]
+
+
+def find_or_create_neighbor(*, phone="", email="", **details):
+    """One record per person: a phone or email we already know attaches to that neighbor.
+
+    Nothing about the existing record is ever shown to whoever is submitting, and known
+    contact details are never overwritten (someone who knows your phone number must not
+    be able to change where your messages go): only empty fields are filled in."""
+    email = email.strip().lower()
+    known = Neighbor.objects.select_for_update().filter(contact_erased_at__isnull=True)
+    neighbor = None
+    if phone:
+        neighbor = known.filter(phone=phone).order_by("pk").first()
+    if neighbor is None and email:
+        neighbor = known.filter(email__iexact=email).order_by("pk").first()
+    given = {"phone": phone, "email": email, **details}
+    if neighbor is None:
+        return Neighbor.objects.create(**given)
+    filled = [
+        field
+        for field, value in given.items()
+        if value not in ("", None, False) and not getattr(neighbor, field)
+    ]
+    for field in filled:
+        setattr(neighbor, field, given[field])
+    if filled:
+        neighbor.save(update_fields=filled)
+    return neighbor
+
+
+@transaction.atomic
+def create_requests(*, needs, contact, details="", urgency, channel=Channel.WEB, entered_by=None):
+    """A neighbor asks for one or more things: one neighbor, one request per need, one
+    shared status link, and a "submitted" event on each. All or nothing."""
+    neighbor = find_or_create_neighbor(**contact)
+    token = new_token()
+    created = []
+    for category in needs:
+        aid_request = create_with_unique_reference(
+            Request,
+            neighbor=neighbor,
+            category=category,
+            details=details,
+            urgency=urgency,
+            language=contact.get("language") or neighbor.language,
+            pod=contact.get("pod") or neighbor.pod,
+            channel=channel,
+            entered_by=entered_by,
+            status_token=token,
+        )
+        aid_request.record(EventKind.SUBMITTED, by=entered_by, by_neighbor=entered_by is None)
+        created.append(aid_request)
+    if neighbor.email:
+        transaction.on_commit(lambda: send_request_confirmation(neighbor, created))
+    return created
+
+
+@transaction.atomic
+def create_offers(
+    *,
+    offers,
+    contact,
+    details="",
+    availability="",
+    area="",
+    languages=(),
+    until=None,
+    serves_many=False,
+):
+    neighbor = find_or_create_neighbor(**contact)
+    token = new_token()
+    return [
+        create_with_unique_reference(
+            Offer,
+            neighbor=neighbor,
+            category=category,
+            details=details,
+            availability=availability,
+            pod=contact.get("pod") or neighbor.pod,
+            area=area,
+            languages=list(languages),
+            until=until,
+            serves_many=serves_many,
+            token=token,
+        )
+        for category in offers
+    ]
+
+
+@transaction.atomic
+def erase_neighbor_contact_details(neighbor, *, by=None, by_neighbor=False):
+    """Forget how to reach this neighbor, at once. Their requests stay, anonymous, and
+    each one's timeline says the details were erased (not what they were)."""
+    neighbor = Neighbor.objects.select_for_update().get(pk=neighbor.pk)
+    neighbor.erase_contact_details()
+    for aid_request in neighbor.requests.all():
+        aid_request.record(EventKind.CONTACT_ERASED, by=by, by_neighbor=by_neighbor)
+    return neighbor
+
+
+def status_url(token, *, absolute=True):
+    path = reverse("requests_app:status", args=[token])
+    return f"{settings.SITE_URL}{path}" if absolute else path
+
+
+def send_request_confirmation(neighbor, requests):
+    """The same words as the page after asking, by email, in the neighbor's language."""
+    with translation.override(neighbor.language):
+        context = {
+            "neighbor": neighbor,
+            "requests": requests,
+            "status_url": status_url(requests[0].status_token),
+            "NETWORK_NAME": settings.NETWORK_NAME,
+            "NETWORK_PHONE": settings.NETWORK_PHONE,
+            "usual_hours": settings.USUAL_RESPONSE_HOURS,
+        }
+        subject = render_to_string("requests_app/email/asked_subject.txt", context).strip()
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=render_to_string("requests_app/email/asked.txt", context),
+            to=[neighbor.email],
+        )
+        message.attach_alternative(
+            render_to_string("requests_app/email/asked.html", context), "text/html"
+        )
+        message.send()

@@ -1,0 +1,248 @@
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from requests_app.antispam import allow_public_post
+from requests_app.forms import AskForm, MessageForm, OfferForm
+from requests_app.models import (
+    Category,
+    EventKind,
+    InvalidTransition,
+    Offer,
+    OfferStatus,
+    Request,
+    Resource,
+)
+from requests_app.services import create_offers, create_requests, erase_neighbor_contact_details
+
+RATE_LIMITED = 429
+
+
+def home(request):
+    return render(request, "requests_app/home.html")
+
+
+def privacy(request):
+    return render(request, "requests_app/privacy.html")
+
+
+def _rate_limited(request, template, form):
+    messages.error(
+        request,
+        _(
+            "Many forms were sent from this connection in a short time. Please wait a few minutes and send it again, or call us."
+        ),
+    )
+    return render(request, template, {"form": form}, status=RATE_LIMITED)
+
+
+def ask(request):
+    """I need something: one form, one request per need, never a lost word."""
+    initial = {}
+    if pod_slug := request.GET.get("pod"):
+        # Opened from a pod's door flyer: that pod is preselected.
+        initial["pod"] = AskForm.base_fields["pod"].queryset.filter(slug=pod_slug).first()
+    form = AskForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        if not allow_public_post(request, "ask"):
+            return _rate_limited(request, "requests_app/ask.html", form)
+        data = form.cleaned_data
+        contact = form.contact_details() | {
+            "address": data["address"],
+            "pod": data["pod"],
+            "share_with_point_people": data["share_with_point_people"],
+        }
+        created = create_requests(
+            needs=data["needs"], contact=contact, details=data["details"], urgency=data["urgency"]
+        )
+        return redirect("requests_app:asked", token=created[0].status_token)
+    return render(request, "requests_app/ask.html", {"form": form})
+
+
+def _requests_for_token(token):
+    requests = list(Request.objects.for_status_page(token).order_by("pk"))
+    if not requests:
+        raise Http404
+    return requests
+
+
+def _private(response):
+    """A page reached by a secret link: never indexed, never cached on the way."""
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def asked(request, token):
+    requests = _requests_for_token(token)
+    return _private(
+        render(
+            request,
+            "requests_app/asked.html",
+            {
+                "requests": requests,
+                "neighbor_has_email": bool(requests[0].neighbor.email),
+                "usual_hours": settings.USUAL_RESPONSE_HOURS,
+            },
+        )
+    )
+
+
+def status(request, token):
+    """The neighbor's private page: each request of the submission, in plain words."""
+    requests = _requests_for_token(token)
+    return _private(
+        render(
+            request,
+            "requests_app/status.html",
+            {
+                "token": token,
+                "requests": requests,
+                "message_form": MessageForm(),
+                "contact_erased": requests[0].neighbor.contact_erased_at is not None,
+            },
+        )
+    )
+
+
+def _request_for_token(token, reference):
+    return get_object_or_404(
+        Request.objects.select_related("neighbor", "category"),
+        status_token=token,
+        reference=reference,
+    )
+
+
+@require_POST
+def send_message(request, token, reference):
+    aid_request = _request_for_token(token, reference)
+    form = MessageForm(request.POST)
+    if not form.is_valid():
+        requests = _requests_for_token(token)
+        return _private(
+            render(
+                request,
+                "requests_app/status.html",
+                {
+                    "token": token,
+                    "requests": requests,
+                    "message_form": MessageForm(),
+                    "failed_form": form,
+                    "failed_reference": reference,
+                    "contact_erased": requests[0].neighbor.contact_erased_at is not None,
+                },
+                status=400,
+            )
+        )
+    aid_request.record(
+        EventKind.MESSAGE_FROM_NEIGHBOR, by_neighbor=True, text=form.cleaned_data["text"]
+    )
+    messages.success(request, _("Your message was sent. Whoever is helping you will see it."))
+    return redirect("requests_app:status", token=token)
+
+
+def withdraw(request, token, reference):
+    """I don't need this anymore: asks once to be sure, then closes the request."""
+    aid_request = _request_for_token(token, reference)
+    if request.method == "POST":
+        try:
+            aid_request.withdraw()
+        except InvalidTransition:
+            messages.info(request, _("This request was already closed, so nothing changed."))
+        else:
+            messages.success(
+                request,
+                _("Done. We will not work on this request anymore. You can ask again any time."),
+            )
+        return redirect("requests_app:status", token=token)
+    return _private(
+        render(request, "requests_app/withdraw.html", {"aid_request": aid_request, "token": token})
+    )
+
+
+def erase_contact(request, token):
+    """Delete my contact details: at once, for good, and the page says what it means."""
+    requests = _requests_for_token(token)
+    neighbor = requests[0].neighbor
+    if request.method == "POST":
+        if neighbor.contact_erased_at is None:
+            erase_neighbor_contact_details(neighbor, by_neighbor=True)
+        messages.success(
+            request,
+            _(
+                "Your contact details are deleted. Your requests stay, without your name or how to reach you."
+            ),
+        )
+        return redirect("requests_app:status", token=token)
+    return _private(render(request, "requests_app/erase_contact.html", {"token": token}))
+
+
+def offer(request):
+    form = OfferForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if not allow_public_post(request, "offer"):
+            return _rate_limited(request, "requests_app/offer.html", form)
+        data = form.cleaned_data
+        created = create_offers(
+            offers=data["offers"],
+            contact=form.contact_details() | {"pod": data["pod"]},
+            details=data["details"],
+            availability=data["availability"],
+            area=data["area"],
+            languages=data["languages"],
+            until=data["until"],
+            serves_many=data["serves_many"],
+        )
+        return redirect("requests_app:offer_manage", token=created[0].token)
+    return render(request, "requests_app/offer.html", {"form": form})
+
+
+OFFER_ACTIONS = {
+    "pause": OfferStatus.PAUSED,
+    "resume": OfferStatus.AVAILABLE,
+    "end": OfferStatus.FINISHED,
+}
+
+
+def offer_manage(request, token):
+    """The private link to an offer: see it, pause it, take it up again, or end it."""
+    offers = list(Offer.objects.filter(token=token).select_related("category").order_by("pk"))
+    if not offers:
+        raise Http404
+    if request.method == "POST":
+        target = OFFER_ACTIONS.get(request.POST.get("action"))
+        chosen = next((o for o in offers if o.reference == request.POST.get("reference")), None)
+        if target is None or chosen is None:
+            raise Http404
+        try:
+            chosen.move_to(target)
+        except InvalidTransition:
+            messages.info(request, _("That offer has already ended, so nothing changed."))
+        else:
+            messages.success(request, _("Saved. Thank you for letting us know."))
+        return redirect("requests_app:offer_manage", token=token)
+    return _private(render(request, "requests_app/offer_manage.html", {"offers": offers}))
+
+
+def resources(request):
+    """The public directory of community resources, filterable by need."""
+    categories = list(Category.objects.active())
+    chosen = next((c for c in categories if c.slug == request.GET.get("need")), None)
+    listing = Resource.objects.filter(active=True).prefetch_related("categories")
+    if chosen:
+        listing = listing.filter(categories=chosen)
+    page = Paginator(listing, 20).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "requests_app/resources.html",
+        {"page": page, "categories": categories, "chosen": chosen},
+    )
+
+
+def csrf_failure(request, reason=""):
+    return TemplateResponse(request, "403_csrf.html", status=403)

@@ -1,0 +1,73 @@
+import pytest
+from playwright.sync_api import sync_playwright
+
+from tests.factories import make_pod, make_volunteer
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def pod(db):
+    return make_pod("Prospect Hill", slug="prospect-hill")
+
+
+@pytest.fixture
+def volunteer(pod):
+    return make_volunteer("Ana", pods=[pod])
+
+
+@pytest.fixture
+def volunteer_client(client, volunteer):
+    client.force_login(volunteer.user)
+    return client
+
+
+# --- Browser: real headless Chromium (Debian's), driven by Playwright -------------------
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+class RequestLog:
+    """Every URL the page asked for, so a test can prove nothing left the live server."""
+
+    def __init__(self, live_server_url):
+        self.origin = live_server_url
+        self.urls = []
+
+    def record(self, request):
+        self.urls.append(request.url)
+
+    @property
+    def elsewhere(self):
+        return [
+            url
+            for url in self.urls
+            if not url.startswith(self.origin) and not url.startswith("data:")
+        ]
+
+
+@pytest.fixture
+def browser_page(browser, live_server):
+    """A fresh browser context per test, phone-sized, that records every request made."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.request_log = RequestLog(live_server.url)
+    page.on("request", page.request_log.record)
+    yield page
+    context.close()

@@ -1,0 +1,106 @@
+"""Plain factory functions: sensible defaults, override what the story needs."""
+
+import itertools
+import time
+
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+
+from requests_app.antispam import form_started_token
+from requests_app.models import AppliesTo, Category, Neighbor, Offer, Request, Resource
+from volunteers.models import Pod, Volunteer
+
+_counter = itertools.count(1)
+
+
+def make_pod(name=None, **fields):
+    n = next(_counter)
+    name = name or f"Pod {n}"
+    fields.setdefault("slug", f"pod-{n}")
+    return Pod.objects.create(name=name, **fields)
+
+
+def make_category(slug="groceries", name=None, applies_to=AppliesTo.BOTH, **fields):
+    category, _created = Category.objects.get_or_create(
+        slug=slug,
+        defaults={"name": name or slug.replace("-", " ").capitalize(), "applies_to": applies_to}
+        | fields,
+    )
+    return category
+
+
+def make_neighbor(**fields):
+    fields.setdefault("name", "Rosa")
+    fields.setdefault("phone", f"+1617555{next(_counter):04d}")
+    return Neighbor.objects.create(**fields)
+
+
+def make_request(neighbor=None, category=None, **fields):
+    return Request.objects.create(
+        neighbor=neighbor or make_neighbor(),
+        category=category or make_category(),
+        **fields,
+    )
+
+
+def make_user(username=None, groups=(), **fields):
+    username = username or f"user{next(_counter)}"
+    user = User.objects.create_user(username=username, password="pw", **fields)
+    for name in groups:
+        group, _created = Group.objects.get_or_create(name=name)
+        user.groups.add(group)
+    return user
+
+
+def make_volunteer(name="Ana", pods=(), languages=("en",), groups=("Volunteer",), **fields):
+    user = make_user(first_name=name, groups=groups)
+    volunteer = Volunteer.objects.create(
+        user=user,
+        name=name,
+        languages=list(languages),
+        approved_at=timezone.now(),
+        **fields,
+    )
+    volunteer.pods.set(pods)
+    return volunteer
+
+
+def make_offer(neighbor=None, category=None, **fields):
+    return Offer.objects.create(
+        neighbor=neighbor or make_neighbor(),
+        category=category or make_category(),
+        **fields,
+    )
+
+
+def make_resource(name="Community fridge", categories=(), **fields):
+    resource = Resource.objects.create(name=name, **fields)
+    resource.categories.set(categories)
+    return resource
+
+
+def form_started(seconds_ago=30):
+    """The signed 'form shown at' value a real page would have rendered."""
+    return form_started_token(time.time() - seconds_ago)
+
+
+def ask_data(**overrides):
+    """What a neighbor types into the ask form; override what the story needs."""
+    data = {
+        "needs": [str(make_category("groceries", applies_to=AppliesTo.NEEDS).pk)],
+        "details": "Rice, milk and size 4 diapers.",
+        "urgency": "2",
+        "name": "Rosa",
+        "phone": "617-555-0142",
+        "email": "",
+        "preferred_contact": "call",
+        "best_time": "Evenings",
+        "language": "en",
+        "address": "Moody St and Main St",
+        "pod": "",
+        "share_with_point_people": "no",
+        "homepage": "",
+        "started": form_started(),
+    }
+    data.update(overrides)
+    return data

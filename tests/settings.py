@@ -1,0 +1,17 @@
+"""Settings for the test run: the project's settings, with what only tests need."""
+
+import os
+
+# Playwright's sync API keeps an event loop running in the main thread; Django's ORM
+# would otherwise refuse to run next to it.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
+
+from waltham_aid.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

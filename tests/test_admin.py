@@ -1,0 +1,71 @@
+"""Coordinators manage every model in the admin, and nothing there comes from elsewhere."""
+
+import re
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from requests_app.models import Event
+from tests.factories import make_request, make_user, make_volunteer
+
+pytestmark = pytest.mark.django_db
+
+OUR_MODELS = [
+    model
+    for model in admin.site._registry
+    if model._meta.app_label in {"requests_app", "volunteers"}
+]
+
+
+@pytest.fixture
+def coordinator_client(client):
+    coordinator = make_user("maria", groups=["Coordinator"], is_staff=True)
+    client.force_login(coordinator)
+    return client
+
+
+def admin_url(model, view):
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}")
+
+
+@pytest.mark.parametrize("model", OUR_MODELS, ids=lambda m: m.__name__)
+def test_a_coordinator_opens_every_list_in_the_admin(coordinator_client, model, pod):
+    aid_request = make_request(pod=pod)
+    aid_request.claim(make_volunteer("Ben", pods=[pod]))
+    response = coordinator_client.get(admin_url(model, "changelist"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert not re.search(r'(src|href)="(https?:)?//', html), (
+        "the admin loads something from another host"
+    )
+
+
+@pytest.mark.parametrize("model", OUR_MODELS, ids=lambda m: m.__name__)
+def test_a_coordinator_can_add_what_people_add_by_hand(coordinator_client, model):
+    response = coordinator_client.get(admin_url(model, "add"))
+    addable = model.__name__ not in {"Event", "Claim", "RateLimitBucket"}
+    assert response.status_code == (200 if addable else 403)
+
+
+def test_nobody_can_edit_or_delete_the_timeline_in_the_admin(client):
+    superuser = make_user("root", is_staff=True, is_superuser=True)
+    client.force_login(superuser)
+    event = make_request().record("note", by=superuser, text="Called twice.")
+    change = client.post(
+        reverse("admin:requests_app_event_change", args=[event.pk]), {"text": "rewritten"}
+    )
+    delete = client.post(
+        reverse("admin:requests_app_event_delete", args=[event.pk]), {"post": "yes"}
+    )
+    assert change.status_code == 403
+    assert delete.status_code == 403
+    assert Event.objects.get(pk=event.pk).text == "Called twice."
+
+
+def test_a_request_status_cannot_be_typed_in_the_admin(coordinator_client):
+    aid_request = make_request()
+    html = coordinator_client.get(
+        reverse("admin:requests_app_request_change", args=[aid_request.pk])
+    ).content.decode()
+    assert 'name="status"' not in html

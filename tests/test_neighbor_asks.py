@@ -1,0 +1,319 @@
+"""A neighbor asks for help: the easiest form they have filled in, in their language,
+and it never loses a word they typed."""
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import translation
+
+from requests_app.models import (
+    Event,
+    EventKind,
+    Neighbor,
+    Request,
+    RequestStatus,
+    Urgency,
+)
+from tests.factories import ask_data, form_started, make_category, make_neighbor, make_pod
+
+pytestmark = pytest.mark.django_db
+
+
+def url(name, language="en", *args):
+    with translation.override(language):
+        return reverse(f"requests_app:{name}", args=args)
+
+
+def gettext_in(language, text):
+    with translation.override(language):
+        return translation.gettext(text)
+
+
+@pytest.fixture
+def groceries():
+    return make_category("groceries", name="Groceries", applies_to="needs")
+
+
+@pytest.fixture
+def childcare():
+    return make_category("childcare", name="Childcare", applies_to="both")
+
+
+@pytest.mark.parametrize("language", ["en", "ar", "ht"])
+def test_neighbor_asks_for_groceries_and_childcare_and_follows_both(
+    client, groceries, childcare, language, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            url("ask", language),
+            ask_data(
+                needs=[groceries.pk, childcare.pk], language=language, email="rosa@example.org"
+            ),
+        )
+
+    assert response.status_code == 302
+    neighbor = Neighbor.objects.get()
+    assert neighbor.phone == "+16175550142"
+    assert neighbor.language == language
+    first, second = Request.objects.order_by("pk")
+    assert {first.category, second.category} == {groceries, childcare}
+    assert first.status_token == second.status_token
+    assert first.language == language
+    assert first.urgency == Urgency.THIS_WEEK
+    assert all(r.events.get().kind == EventKind.SUBMITTED for r in (first, second))
+
+    confirmation = client.get(response["Location"])
+    html = confirmation.content.decode()
+    assert first.reference in html
+    assert second.reference in html
+    assert url("status", language, first.status_token) in html
+    assert f'lang="{language}"' in html
+    assert gettext_in(language, "We got your request") in html
+    assert confirmation["X-Robots-Tag"] == "noindex, nofollow"
+
+    status_page = client.get(url("status", language, first.status_token)).content.decode()
+    assert first.reference in status_page
+    assert second.reference in status_page
+    assert "617" not in status_page
+    assert "rosa@example.org" not in status_page
+
+    (email,) = mail.outbox
+    assert email.to == ["rosa@example.org"]
+    assert first.reference in email.body
+    assert first.status_token in email.body
+    assert gettext_in(language, "We got your request.") in email.body
+
+
+def test_neighbor_withdraws_after_being_asked_to_confirm(client, groceries):
+    client.post(url("ask"), ask_data())
+    aid_request = Request.objects.get()
+    withdraw_url = url("withdraw", "en", aid_request.status_token, aid_request.reference)
+
+    confirm_page = client.get(withdraw_url)
+    aid_request.refresh_from_db()
+    assert confirm_page.status_code == 200
+    assert aid_request.status == RequestStatus.NEW
+
+    client.post(withdraw_url)
+    aid_request.refresh_from_db()
+    assert aid_request.status == RequestStatus.WITHDRAWN
+    assert aid_request.events.last().by_neighbor
+
+
+def test_neighbor_deletes_their_contact_details_and_the_request_stays(client, groceries):
+    client.post(url("ask", "ht"), ask_data(language="ht", email="jean@example.org"))
+    aid_request = Request.objects.get()
+
+    response = client.post(url("erase_contact", "ht", aid_request.status_token), follow=True)
+
+    neighbor = Neighbor.objects.get()
+    assert (neighbor.name, neighbor.phone, neighbor.email, neighbor.address) == ("", "", "", "")
+    assert neighbor.contact_erased_at is not None
+    assert Request.objects.filter(pk=aid_request.pk, status=RequestStatus.NEW).exists()
+    assert aid_request.events.filter(kind=EventKind.CONTACT_ERASED).exists()
+    assert gettext_in(
+        "ht", "Your contact details are deleted. Nobody can see how to reach you."
+    ) in (response.content.decode())
+
+
+def test_neighbor_sends_a_message_to_whoever_is_helping(client, groceries):
+    client.post(url("ask"), ask_data())
+    aid_request = Request.objects.get()
+
+    client.post(
+        url("send_message", "en", aid_request.status_token, aid_request.reference),
+        {"text": "Please come after 5pm.", "started": form_started(), "homepage": ""},
+    )
+
+    event = aid_request.events.get(kind=EventKind.MESSAGE_FROM_NEIGHBOR)
+    assert event.text == "Please come after 5pm."
+    assert event.by_neighbor
+    assert (
+        "Please come after 5pm."
+        in client.get(url("status", "en", aid_request.status_token)).content.decode()
+    )
+
+
+def test_neighbor_who_leaves_no_contact_sees_why_and_keeps_what_they_typed(client, groceries):
+    response = client.post(
+        url("ask", "es"), ask_data(phone="", email="", details="Arroz y leche, por favor")
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert gettext_in("es", "Leave a phone number or an email so we can reach you.") in html
+    assert "Arroz y leche, por favor" in html
+    assert 'value="Rosa"' in html
+    assert not Request.objects.exists()
+    assert not Neighbor.objects.exists()
+
+
+def test_a_wrong_phone_number_is_explained_in_creole_and_nothing_is_lost(client, groceries):
+    response = client.post(url("ask", "ht"), ask_data(phone="12", details="Mwen bezwen diri"))
+
+    html = response.content.decode()
+    assert (
+        gettext_in(
+            "ht", "Enter a phone number we can call, like 617-555-0142 or +55 11 91234 5678."
+        )
+        in html
+    )
+    assert "Mwen bezwen diri" in html
+    assert 'value="12"' in html
+    assert not Request.objects.exists()
+
+
+def test_a_required_field_error_is_in_creole(client, groceries):
+    response = client.post(url("ask", "ht"), ask_data(needs=[], language=""))
+    html = response.content.decode()
+    assert "Chan sa a obligatwa." in html  # Django's own message, from our ht catalog
+    assert gettext_in("ht", "Choose at least one thing you need.") in html
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("(617) 555-0142", "+16175550142"),
+        ("617.555.0142", "+16175550142"),
+        ("+1 617 555 0142", "+16175550142"),
+        ("+55 11 91234 5678", "+5511912345678"),
+        ("+509 34 12 3456", "+50934123456"),
+    ],
+)
+def test_phone_numbers_are_stored_the_same_way_however_they_are_typed(
+    client, groceries, typed, stored
+):
+    client.post(url("ask"), ask_data(phone=typed))
+    assert Neighbor.objects.get().phone == stored
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("details", "milk\x00"),
+        ("details", "milk\x07bell"),
+        ("name", "Rosa\x1b[31m"),
+        ("details", "x" * 2001),
+        ("name", "x" * 101),
+    ],
+)
+def test_bad_text_gets_a_clear_error_never_a_crash(client, groceries, field, value):
+    response = client.post(url("ask", "ar"), ask_data(**{field: value}))
+    assert response.status_code == 200
+    assert 'class="invalid-feedback"' in response.content.decode()
+    assert not Request.objects.exists()
+
+
+def test_arabic_and_zero_width_marks_are_welcome(client, groceries):
+    details = "نحتاج إلى حليب\u200f للأطفال 👩\u200d👧"
+    client.post(url("ask", "ar"), ask_data(details=details, language="ar"))
+    assert Request.objects.get().details == details
+
+
+def test_a_returning_neighbor_is_one_record_and_learns_nothing_about_it(client, groceries):
+    existing = make_neighbor(name="Rosa", phone="+16175550142", email="", address="")
+    make_category("meals", applies_to="needs")
+
+    response = client.post(
+        url("ask"), ask_data(phone="617 555 0142", email="new@example.org", name="Someone else")
+    )
+
+    assert Neighbor.objects.count() == 1
+    existing.refresh_from_db()
+    assert existing.name == "Rosa"  # known details are never overwritten
+    assert existing.email == "new@example.org"  # blanks are filled in
+    assert "Rosa" not in client.get(response["Location"]).content.decode()
+
+
+def test_there_is_no_limit_on_how_often_someone_asks(client, groceries):
+    for _ in range(4):
+        assert client.post(url("ask"), ask_data()).status_code == 302
+    assert Request.objects.count() == 4
+    assert Neighbor.objects.count() == 1
+
+
+def test_the_ask_form_opened_from_a_pod_flyer_has_the_pod_chosen(client, groceries):
+    pod = make_pod("Warrendale", slug="warrendale")
+    html = client.get(url("ask") + "?pod=warrendale").content.decode()
+    assert f'<option value="{pod.pk}" selected>' in html
+
+
+def test_asking_is_one_transaction_all_or_nothing(client, groceries, childcare, monkeypatch):
+    """If saving the second request fails, the first one and the neighbor are not saved."""
+    calls = []
+    original = Request.record
+
+    def fail_on_second(self, *args, **kwargs):
+        calls.append(self)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Request, "record", fail_on_second)
+    client.raise_request_exception = True
+    with pytest.raises(RuntimeError):
+        client.post(url("ask"), ask_data(needs=[groceries.pk, childcare.pk]))
+    assert not Request.objects.exists()
+    assert not Neighbor.objects.exists()
+    assert not Event.objects.exists()
+
+
+def test_a_wrong_status_link_is_a_translated_404(client, groceries):
+    client.post(url("ask"), ask_data())
+    response = client.get(url("status", "es", "not-the-token"))
+    assert response.status_code == 404
+    assert gettext_in("es", "We could not find that page") in response.content.decode()
+
+
+def test_one_neighbors_link_never_shows_another_neighbors_request(client, groceries):
+    client.post(url("ask"), ask_data(phone="617-555-0101", details="Mine"))
+    client.post(url("ask"), ask_data(phone="617-555-0102", details="Someone else's"))
+    mine, theirs = Request.objects.order_by("pk")
+
+    assert (
+        theirs.reference not in client.get(url("status", "en", mine.status_token)).content.decode()
+    )
+    response = client.post(url("withdraw", "en", mine.status_token, theirs.reference))
+    assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.status == RequestStatus.NEW
+
+
+def test_status_page_shows_the_outcome_and_referral_in_the_neighbors_language(client, groceries):
+    from tests.factories import make_resource
+
+    client.post(url("ask", "es"), ask_data(language="es"))
+    aid_request = Request.objects.get()
+    pantry = make_resource("Despensa de Waltham", phone="781-555-0199")
+    aid_request.close(
+        RequestStatus.COULD_NOT_HELP,
+        by=None,
+        note="No hay conductores esta semana.",
+        referral=pantry,
+    )
+
+    html = client.get(url("status", "es", aid_request.status_token)).content.decode()
+    with translation.override("es"):
+        assert str(RequestStatus.COULD_NOT_HELP.label) in html
+    assert "No hay conductores esta semana." in html
+    assert "Despensa de Waltham" in html
+    assert "781-555-0199" in html
+
+
+@pytest.mark.parametrize("how_many", [1, 20])
+def test_the_status_page_runs_the_same_queries_for_1_or_20_requests(
+    client, groceries, how_many, django_assert_max_num_queries
+):
+    categories = [make_category(f"need-{n}", applies_to="needs") for n in range(how_many)]
+    client.post(url("ask"), ask_data(needs=[c.pk for c in categories]))
+    token = Request.objects.first().status_token
+    with django_assert_max_num_queries(3):
+        assert client.get(url("status", "en", token)).status_code == 200
+
+
+def test_the_ask_form_runs_two_queries(client, groceries, django_assert_max_num_queries):
+    for n in range(15):
+        make_category(f"need-{n}", applies_to="needs")
+        make_pod()
+    with django_assert_max_num_queries(2):
+        assert client.get(url("ask")).status_code == 200

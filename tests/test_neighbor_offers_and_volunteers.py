@@ -1,0 +1,175 @@
+"""Neighbors offer what they can; new volunteers sign up and wait for a coordinator."""
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from requests_app.models import Neighbor, Offer, OfferStatus
+from tests.factories import form_started, make_category, make_pod, make_resource
+from volunteers.models import Volunteer
+
+pytestmark = pytest.mark.django_db
+
+
+def url(name, language="en", *args):
+    with translation.override(language):
+        return reverse(name, args=args)
+
+
+@pytest.fixture
+def rides():
+    return make_category("transportation", name="Rides", applies_to="both")
+
+
+def offer_data(**overrides):
+    data = {
+        "offers": [],
+        "details": "I have a car.",
+        "availability": "Saturday mornings",
+        "area": "South Side",
+        "languages": ["en", "pt-br"],
+        "until": "",
+        "name": "Lee",
+        "phone": "",
+        "email": "lee@example.org",
+        "preferred_contact": "email",
+        "language": "en",
+        "pod": "",
+        "homepage": "",
+        "started": form_started(),
+    }
+    return data | overrides
+
+
+def test_neighbor_offers_rides_then_pauses_and_ends_the_offer(client, rides):
+    response = client.post(url("requests_app:offer"), offer_data(offers=[rides.pk]))
+
+    offer = Offer.objects.get()
+    assert (offer.category, offer.languages, offer.status) == (rides, ["en", "pt-br"], "available")
+    assert offer.neighbor.email == "lee@example.org"
+    manage_url = response["Location"]
+    assert offer.reference in client.get(manage_url).content.decode()
+
+    client.post(manage_url, {"reference": offer.reference, "action": "pause"})
+    offer.refresh_from_db()
+    assert offer.status == OfferStatus.PAUSED
+    client.post(manage_url, {"reference": offer.reference, "action": "end"})
+    offer.refresh_from_db()
+    assert offer.status == OfferStatus.FINISHED
+    response = client.post(manage_url, {"reference": offer.reference, "action": "resume"})
+    offer.refresh_from_db()
+    assert offer.status == OfferStatus.FINISHED
+    assert response.status_code == 302
+
+
+def test_a_need_only_category_cannot_be_offered(client, rides):
+    needs_only = make_category("needs-only", applies_to="needs")
+    response = client.post(url("requests_app:offer"), offer_data(offers=[needs_only.pk]))
+    assert response.status_code == 200
+    assert not Offer.objects.exists()
+    assert not Neighbor.objects.exists()
+
+
+def test_an_offer_page_link_cannot_act_on_another_offer(client, rides):
+    client.post(url("requests_app:offer"), offer_data(offers=[rides.pk]))
+    client.post(url("requests_app:offer"), offer_data(offers=[rides.pk], email="kim@example.org"))
+    mine, theirs = Offer.objects.order_by("pk")
+    response = client.post(
+        url("requests_app:offer_manage", "en", mine.token),
+        {"reference": theirs.reference, "action": "end"},
+    )
+    assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.status == OfferStatus.AVAILABLE
+
+
+def sign_up_data(**overrides):
+    data = {
+        "name": "Dani",
+        "email": "Dani@Example.org",
+        "phone": "",
+        "languages": ["es", "en"],
+        "pods": [],
+        "categories": [],
+        "availability": "Evenings",
+        "agree": "on",
+        "homepage": "",
+        "started": form_started(),
+    }
+    return data | overrides
+
+
+def test_a_new_volunteer_signs_up_and_gets_no_access_until_approved(client, rides):
+    pod = make_pod("South Side", slug="south-side")
+
+    response = client.post(
+        url("volunteers:sign_up", "es"), sign_up_data(pods=[pod.pk], categories=[rides.pk])
+    )
+
+    volunteer = Volunteer.objects.get()
+    assert volunteer.user is None
+    assert volunteer.approved_at is None
+    assert volunteer.agreed_to_privacy_at is not None
+    assert volunteer.language == "es"
+    assert volunteer.email == "dani@example.org"
+    assert list(volunteer.pods.all()) == [pod]
+    assert response["Location"] == url("volunteers:signed_up", "es")
+
+
+def test_signing_up_twice_updates_the_pending_sign_up(client):
+    client.post(url("volunteers:sign_up"), sign_up_data())
+    client.post(
+        url("volunteers:sign_up"), sign_up_data(availability="Weekends", email="dani@example.org")
+    )
+    assert Volunteer.objects.get().availability == "Weekends"
+
+
+def test_a_volunteer_must_make_the_privacy_promise(client):
+    response = client.post(url("volunteers:sign_up"), sign_up_data(agree=""))
+    assert response.status_code == 200
+    assert "Dani" in response.content.decode()
+    assert not Volunteer.objects.exists()
+
+
+def test_the_resource_directory_is_filtered_by_need(client, rides):
+    food = make_category("groceries", name="Groceries")
+    make_resource("Community fridge", categories=[food])
+    make_resource("Ride line", categories=[rides])
+
+    html = client.get(url("requests_app:resources") + "?need=groceries").content.decode()
+
+    assert "Community fridge" in html
+    assert "Ride line" not in html
+
+
+@pytest.mark.parametrize("how_many", [2, 40])
+def test_the_resource_directory_runs_the_same_queries_for_2_or_40_resources(
+    client, rides, how_many, django_assert_max_num_queries
+):
+    for n in range(how_many):
+        make_resource(f"Resource {n}", categories=[rides])
+    with django_assert_max_num_queries(4):
+        response = client.get(url("requests_app:resources"))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("page", ["abc", "-1", "99999999999999999999", "%00", "+"])
+def test_garbage_page_numbers_never_crash_the_directory(client, page):
+    assert client.get(url("requests_app:resources"), {"page": page}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "requests_app:home",
+        "requests_app:ask",
+        "requests_app:offer",
+        "volunteers:sign_up",
+        "requests_app:privacy",
+    ],
+)
+@pytest.mark.parametrize("language", ["en", "es", "pt-br", "ht", "zh-hans", "ar"])
+def test_every_public_page_renders_in_every_language(client, rides, name, language):
+    response = client.get(url(name, language))
+    assert response.status_code == 200
+    assert f'lang="{language}"' in response.content.decode()

@@ -1,0 +1,184 @@
+"""Waltham Aid settings: one file, configured by environment variables.
+
+Local defaults are safe for a laptop (SQLite, console email). In production set DEBUG=0,
+SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL; the app refuses to start with DEBUG off and
+the development secret key.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.conf.locale import LANG_INFO
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name, default=""):
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", False)
+
+DEVELOPMENT_SECRET_KEY = "development-only-not-secret-waltham-aid"
+SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "Refusing to start with DEBUG off and the development SECRET_KEY. "
+        "Set SECRET_KEY to a long random value (or DEBUG=1 on your own machine)."
+    )
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+
+INSTALLED_APPS = [
+    # modeltranslation patches the admin, so it comes before django.contrib.admin.
+    "modeltranslation",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "crispy_forms",
+    "crispy_bootstrap5",
+    "waltham_aid",
+    "requests_app",
+    "volunteers",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "waltham_aid.urls"
+WSGI_APPLICATION = "waltham_aid.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "waltham_aid.context_processors.network",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Take the write lock when a transaction starts, so two writers queue instead of
+    # failing with "database is locked" half-way through.
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE"}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Languages -----------------------------------------------------------------------
+# Each language is named in itself, so a neighbor finds their own in the switcher.
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", "English"),
+    ("es", "Español"),
+    ("pt-br", "Português (Brasil)"),
+    ("ht", "Kreyòl ayisyen"),
+    ("zh-hans", "简体中文"),
+    ("ar", "العربية"),
+]
+LANGUAGES_BIDI = ["ar"]
+# Django knows nothing of Haitian Creole; teach it, so get_language_info("ht") works.
+LANG_INFO["ht"] = {
+    "bidi": False,
+    "code": "ht",
+    "name": "Haitian Creole",
+    "name_local": "Kreyòl ayisyen",
+}
+LOCALE_PATHS = [
+    BASE_DIR / "locale",
+    # Django's own strings in Haitian Creole (Django has no ht catalog). Kept apart from
+    # locale/ so makemessages does not mark them obsolete.
+    BASE_DIR / "waltham_aid" / "django_locale",
+]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = os.environ.get("TIME_ZONE", "America/New_York")
+
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
+
+# --- Static files ----------------------------------------------------------------------
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# --- Email -------------------------------------------------------------------------------
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Waltham Aid <aid@localhost>")
+
+# --- The network -------------------------------------------------------------------------
+NETWORK_NAME = os.environ.get("NETWORK_NAME", "Waltham Aid")
+# The phone number neighbors can call instead of using the web (shown on every public page).
+NETWORK_PHONE = os.environ.get("NETWORK_PHONE", "(781) 555-0100")
+# How long a first answer usually takes, in hours; told honestly after someone asks.
+USUAL_RESPONSE_HOURS = int(os.environ.get("USUAL_RESPONSE_HOURS", "48"))
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+}
+
+# --- Public forms ----------------------------------------------------------------------
+MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
+CSRF_FAILURE_VIEW = "requests_app.views.csrf_failure"
+# A person takes longer than this to fill in a form; a robot does not.
+FORM_MIN_SECONDS = float(os.environ.get("FORM_MIN_SECONDS", "3"))
+FORM_MAX_SECONDS = float(os.environ.get("FORM_MAX_SECONDS", str(24 * 3600)))
+# (how many, per how many seconds) from one address; all must allow a post.
+PUBLIC_FORM_RATE_LIMITS = [(5, 600), (30, 24 * 3600)]
+# Behind a reverse proxy that sets X-Forwarded-For, count the address it saw.
+TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
+# Where the site is served, for links in emails (no trailing slash).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
