@@ -93,21 +93,24 @@ def asked(request, token):
     )
 
 
+def _status_page(request, token, *, failed_form=None, failed_reference=None):
+    requests = _requests_for_token(token)
+    context = {
+        "token": token,
+        "requests": requests,
+        "message_form": MessageForm(),
+        "failed_form": failed_form,
+        "failed_reference": failed_reference,
+        "contact_erased": requests[0].neighbor.contact_erased_at is not None,
+    }
+    return _private(
+        render(request, "requests_app/status.html", context, status=400 if failed_form else 200)
+    )
+
+
 def status(request, token):
     """The neighbor's private page: each request of the submission, in plain words."""
-    requests = _requests_for_token(token)
-    return _private(
-        render(
-            request,
-            "requests_app/status.html",
-            {
-                "token": token,
-                "requests": requests,
-                "message_form": MessageForm(),
-                "contact_erased": requests[0].neighbor.contact_erased_at is not None,
-            },
-        )
-    )
+    return _status_page(request, token)
 
 
 def _request_for_token(token, reference):
@@ -123,22 +126,7 @@ def send_message(request, token, reference):
     aid_request = _request_for_token(token, reference)
     form = MessageForm(request.POST)
     if not form.is_valid():
-        requests = _requests_for_token(token)
-        return _private(
-            render(
-                request,
-                "requests_app/status.html",
-                {
-                    "token": token,
-                    "requests": requests,
-                    "message_form": MessageForm(),
-                    "failed_form": form,
-                    "failed_reference": reference,
-                    "contact_erased": requests[0].neighbor.contact_erased_at is not None,
-                },
-                status=400,
-            )
-        )
+        return _status_page(request, token, failed_form=form, failed_reference=reference)
     aid_request.record(
         EventKind.MESSAGE_FROM_NEIGHBOR, by_neighbor=True, text=form.cleaned_data["text"]
     )

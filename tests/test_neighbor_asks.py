@@ -317,3 +317,18 @@ def test_the_ask_form_runs_two_queries(client, groceries, django_assert_max_num_
         make_pod()
     with django_assert_max_num_queries(2):
         assert client.get(url("ask")).status_code == 200
+
+
+def test_an_empty_message_is_explained_and_nothing_is_sent(client, groceries):
+    client.post(url("ask", "es"), ask_data())
+    aid_request = Request.objects.get()
+
+    response = client.post(
+        url("send_message", "es", aid_request.status_token, aid_request.reference),
+        {"text": "   ", "started": form_started(), "homepage": ""},
+    )
+
+    assert response.status_code == 400
+    assert "Chan sa a" not in response.content.decode()
+    assert 'class="invalid-feedback"' in response.content.decode()
+    assert not aid_request.events.filter(kind=EventKind.MESSAGE_FROM_NEIGHBOR).exists()
