@@ -562,7 +562,7 @@ class Event(models.Model):
     request = models.ForeignKey(
         Request, on_delete=models.PROTECT, related_name="events", verbose_name=_("request")
     )
-    kind = models.CharField(_("what"), max_length=10, choices=EventKind)
+    kind = models.CharField(_("what happened"), max_length=10, choices=EventKind)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -644,7 +644,7 @@ class Offer(models.Model):
         verbose_name=_("volunteer"),
     )
     category = models.ForeignKey(
-        Category, on_delete=models.PROTECT, related_name="offers", verbose_name=_("what")
+        Category, on_delete=models.PROTECT, related_name="offers", verbose_name=_("kind of help")
     )
     details = models.TextField(_("details"), max_length=2000, blank=True)
     availability = models.CharField(_("when you are available"), max_length=200, blank=True)
