@@ -74,9 +74,13 @@ class PublicForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
     submit_label = _("Send")
+    # Off for volunteers entering a request on someone's behalf: they are signed in.
+    check_for_robots = True
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.check_for_robots:
+            del self.fields["homepage"]
         for field in self.fields.values():
             if isinstance(field, forms.CharField):
                 field.validators.append(reject_control_characters)
@@ -85,7 +89,7 @@ class PublicForm(forms.Form):
         self.helper.disable_csrf = True
         self.helper.layout = Layout(
             *(name for name in self.fields if name != "homepage"),
-            Field("homepage", wrapper_class="honey"),
+            *([Field("homepage", wrapper_class="honey")] if self.check_for_robots else []),
         )
 
     @property
@@ -96,6 +100,8 @@ class PublicForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        if not self.check_for_robots:
+            return cleaned
         if cleaned.get("homepage"):
             raise ValidationError(
                 _(

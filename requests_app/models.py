@@ -246,6 +246,20 @@ class RequestQuerySet(models.QuerySet):
     def in_pod(self, pod):
         return self.filter(pod=pod)
 
+    def with_active_claim(self):
+        """Each request's unreleased claim and its volunteer, in one extra query, read by
+        Request.active_claim."""
+        return self.prefetch_related(
+            models.Prefetch(
+                "claims",
+                Claim.objects.filter(released_at__isnull=True).select_related("volunteer"),
+            )
+        )
+
+    def for_queue(self):
+        """The queue's rows: need, pod and the claimer, never the neighbor."""
+        return self.select_related("category", "pod").with_active_claim()
+
     def for_status_page(self, token):
         """A submission's requests with what the neighbor may see: the conversation,
         never internal notes."""
@@ -317,6 +331,14 @@ class Request(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("duplicate of"),
+    )
+    matched_offer = models.ForeignKey(
+        "Offer",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="matched_requests",
+        verbose_name=_("connected offer"),
     )
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
@@ -456,6 +478,16 @@ class Request(models.Model):
                 _("Give the reference of the other request this one repeats."),
                 code="duplicate_of_required",
             )
+        if (
+            outcome == RequestStatus.UNREACHABLE
+            and self.events.filter(kind=EventKind.CONTACT_ATTEMPT).count()
+            < settings.UNREACHABLE_AFTER_ATTEMPTS
+        ):
+            raise ValidationError(
+                _("Log your tries to reach the neighbor first (at least %(count)s).")
+                % {"count": settings.UNREACHABLE_AFTER_ATTEMPTS},
+                code="attempts_required",
+            )
         self._lock()
         self.move_to(outcome)
         self.outcome_note = note.strip()
@@ -546,6 +578,10 @@ class EventKind(models.TextChoices):
     CONTACT_VIEWED = "contact", _("Contact details viewed")
     CONTACT_ERASED = "erased", _("Contact details erased")
     REMINDER_SENT = "reminder", _("Reminder sent")
+    CONTACT_ATTEMPT = "attempt", _("Tried to reach the neighbor")
+    REASSIGNED = "reassign", _("Reassigned")
+    MATCHED = "matched", _("Connected with an offer")
+    TOLD_NEIGHBOR = "told", _("Told the neighbor by phone")
 
 
 class EventQuerySet(models.QuerySet):

@@ -132,23 +132,30 @@ def status_url(token, *, absolute=True):
 
 
 def send_request_confirmation(neighbor, requests):
-    """The same words as the page after asking, by email, in the neighbor's language."""
+    """The same words as the page after asking, by email."""
+    email_neighbor(
+        neighbor,
+        "requests_app/email/asked",
+        status_token=requests[0].status_token,
+        requests=requests,
+        usual_hours=settings.USUAL_RESPONSE_HOURS,
+    )
+
+
+def email_neighbor(neighbor, template, *, status_token, **context):
+    """One email to a neighbor, in their language (links too): plain text with a simple
+    HTML part, no images, no tracking. `template` names _subject.txt, .txt and .html."""
     with translation.override(neighbor.language):
-        context = {
+        context |= {
             "neighbor": neighbor,
-            "requests": requests,
-            "status_url": status_url(requests[0].status_token),
+            "status_url": status_url(status_token),
             "NETWORK_NAME": settings.NETWORK_NAME,
             "NETWORK_PHONE": settings.NETWORK_PHONE,
-            "usual_hours": settings.USUAL_RESPONSE_HOURS,
         }
-        subject = render_to_string("requests_app/email/asked_subject.txt", context).strip()
         message = EmailMultiAlternatives(
-            subject=subject,
-            body=render_to_string("requests_app/email/asked.txt", context),
+            subject=render_to_string(f"{template}_subject.txt", context).strip(),
+            body=render_to_string(f"{template}.txt", context),
             to=[neighbor.email],
         )
-        message.attach_alternative(
-            render_to_string("requests_app/email/asked.html", context), "text/html"
-        )
+        message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
         message.send()

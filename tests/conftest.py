@@ -66,8 +66,21 @@ class RequestLog:
 def browser_page(browser, live_server):
     """A fresh browser context per test, phone-sized, that records every request made."""
     context = browser.new_context(viewport={"width": 390, "height": 844})
+    context.set_default_timeout(5000)
     page = context.new_page()
     page.request_log = RequestLog(live_server.url)
     page.on("request", page.request_log.record)
     yield page
     context.close()
+
+
+@pytest.fixture
+def point_person(pod):
+    person = make_volunteer("Paula", pods=[pod], groups=["Volunteer", "Point person"])
+    pod.point_people.add(person)
+    return person
+
+
+@pytest.fixture
+def coordinator(db):
+    return make_volunteer("Maria", groups=["Coordinator"], languages=["en", "es"])

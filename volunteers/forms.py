@@ -1,9 +1,26 @@
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from requests_app.forms import LANGUAGE_CHOICES, CategoryChoiceField, PhoneField, PublicForm
-from requests_app.models import Category
-from volunteers.models import Pod
+from requests_app.forms import (
+    LANGUAGE_CHOICES,
+    AskForm,
+    CategoryChoiceField,
+    PhoneField,
+    PublicForm,
+    reject_control_characters,
+)
+from requests_app.models import (
+    CLOSED,
+    Category,
+    Channel,
+    Request,
+    RequestStatus,
+    Resource,
+    Urgency,
+    normalize_reference,
+)
+from volunteers.models import Pod, Volunteer
 
 
 class SignUpForm(PublicForm):
@@ -46,3 +63,158 @@ class SignUpForm(PublicForm):
         error_messages={"required": _("Volunteers must make this promise before they can help.")},
     )
     submit_label = _("Sign up")
+
+
+# --- The workspace ---------------------------------------------------------------------
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's filters, read from the query string. Garbage values are ignored."""
+
+    pod = forms.ModelChoiceField(
+        label=_("Pod"), queryset=Pod.objects.active(), required=False, empty_label=_("All pods")
+    )
+    need = forms.ModelChoiceField(
+        label=_("Need"),
+        queryset=Category.objects.active(),
+        required=False,
+        empty_label=_("All needs"),
+        to_field_name="slug",
+    )
+    language = forms.ChoiceField(
+        label=_("Language"), choices=[("", _("All languages")), *LANGUAGE_CHOICES], required=False
+    )
+    urgency = forms.TypedChoiceField(
+        label=_("How soon"),
+        choices=[("", _("Any time")), *Urgency.choices],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[
+            ("", _("New and open")),
+            (RequestStatus.NEW, RequestStatus.NEW.label),
+            (RequestStatus.OPEN, RequestStatus.OPEN.label),
+            (RequestStatus.CLAIMED, RequestStatus.CLAIMED.label),
+        ],
+        required=False,
+    )
+    older_than = forms.TypedChoiceField(
+        label=_("Waiting for"),
+        choices=[
+            ("", _("Any age")),
+            (1, _("More than a day")),
+            (3, _("More than 3 days")),
+            (7, _("More than a week")),
+        ],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+    unclaimed = forms.BooleanField(label=_("Unclaimed only"), required=False)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("A few words for the pod (they will see this)"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        validators=[reject_control_characters],
+    )
+
+
+class TextForm(forms.Form):
+    text = forms.CharField(
+        label=_("Text"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[reject_control_characters],
+    )
+
+
+class AttemptForm(forms.Form):
+    text = forms.CharField(
+        label=_("What happened? (optional)"),
+        required=False,
+        max_length=500,
+        help_text=_("For example: called, no answer, left a voicemail."),
+        validators=[reject_control_characters],
+    )
+
+
+class CloseForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=[(status, status.label) for status in RequestStatus if status in CLOSED],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("A note for the neighbor"),
+        required=False,
+        max_length=2000,
+        help_text=_("They see it on their status page. Needed for \u201ccould not help\u201d."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[reject_control_characters],
+    )
+    referral = forms.ModelChoiceField(
+        label=_("A place that may help (optional)"),
+        queryset=Resource.objects.filter(active=True),
+        required=False,
+        empty_label=_("None"),
+    )
+    duplicate_of = forms.CharField(
+        label=_("Reference of the other request (for a duplicate)"),
+        required=False,
+        max_length=12,
+    )
+
+    def __init__(self, *args, aid_request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.aid_request = aid_request
+
+    def clean_duplicate_of(self):
+        reference = self.cleaned_data["duplicate_of"].strip()
+        if not reference:
+            return None
+        other = Request.objects.filter(reference=normalize_reference(reference)).first()
+        if other is None or other == self.aid_request:
+            raise forms.ValidationError(_("There is no other request with that reference."))
+        return other
+
+
+class TriageForm(forms.Form):
+    pod = forms.ModelChoiceField(label=_("Pod"), queryset=Pod.objects.active())
+    urgency = forms.TypedChoiceField(label=_("How soon"), choices=Urgency.choices, coerce=int)
+
+
+class ReassignForm(forms.Form):
+    volunteer = forms.ModelChoiceField(
+        label=_("Give it to"), queryset=Volunteer.objects.approved().order_by("name")
+    )
+
+
+class TakeRequestForm(AskForm):
+    """A volunteer enters a request heard by phone, WhatsApp, a door letter, email or in
+    person. Signed in, so no robot checks and no rate limit."""
+
+    check_for_robots = False
+    channel = forms.ChoiceField(
+        label=_("How did the neighbor reach us?"),
+        choices=[choice for choice in Channel.choices if choice[0] != Channel.WEB],
+    )
+    submit_label = _("Save the request")
+    field_order = ["channel", *AskForm.field_order]
+
+
+class SignInForm(AuthenticationForm):
+    """Only approved volunteers (and coordinators' staff accounts) get in."""
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        approved = Volunteer.objects.approved().filter(user=user).exists()
+        if not (approved or user.is_staff):
+            raise forms.ValidationError(
+                _("Your sign-up is waiting for a coordinator's approval."), code="not_approved"
+            )

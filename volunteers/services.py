@@ -1,6 +1,16 @@
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from requests_app.models import (
+    Claim,
+    EventKind,
+    InvalidTransition,
+    Offer,
+    OfferStatus,
+    RequestStatus,
+)
+from requests_app.services import email_neighbor
 from volunteers.models import Volunteer
 
 
@@ -25,3 +35,92 @@ def sign_up(*, name, email, phone, languages, pods, categories, availability, la
     volunteer.pods.set(pods)
     volunteer.categories.set(categories)
     return volunteer
+
+
+# --- The workspace ---------------------------------------------------------------------
+
+
+class AlreadyTaken(Exception):
+    """Someone else claimed the request a moment earlier (or it is closed)."""
+
+    def __init__(self, holder=None):
+        self.holder = holder  # the Volunteer who has it, or None when it is closed
+        super().__init__(str(holder))
+
+
+def claim_request(aid_request, *, volunteer, by=None):
+    """Take on a request. The model's row lock makes two simultaneous claims queue up:
+    the second sees 'claimed' and gets AlreadyTaken, naming who has it."""
+    try:
+        return aid_request.claim(volunteer, by=by)
+    except InvalidTransition:
+        holder = (
+            Claim.objects.filter(request=aid_request, released_at__isnull=True)
+            .select_related("volunteer")
+            .first()
+        )
+        raise AlreadyTaken(holder.volunteer if holder else None) from None
+
+
+@transaction.atomic
+def reassign_claim(aid_request, *, to, by):
+    """A point person gives a request to another volunteer, in one step."""
+    if aid_request.status == RequestStatus.CLAIMED:
+        aid_request.release(by=by, reason=gettext("Reassigned to %(name)s") % {"name": to.name})
+    aid_request.claim(to, by=by)
+    aid_request.record(EventKind.REASSIGNED, by=by, text=to.name)
+
+
+def message_neighbor(aid_request, *, by, text):
+    """Write to the neighbor: it shows on their status page, and goes by email when they
+    gave one. Returns True when emailed; otherwise someone must tell them by phone."""
+    aid_request.record(EventKind.MESSAGE_TO_NEIGHBOR, by=by, text=text)
+    neighbor = aid_request.neighbor
+    if not neighbor.email:
+        return False
+    transaction.on_commit(
+        lambda: email_neighbor(
+            neighbor,
+            "volunteers/email/message",
+            status_token=aid_request.status_token,
+            aid_request=aid_request,
+            text=text,
+        )
+    )
+    return True
+
+
+def close_request(aid_request, outcome, *, by, note="", referral=None, duplicate_of=None):
+    """Close with an outcome and tell the neighbor by email when we can. Returns True when
+    emailed; a phone-only neighbor is told by whoever helps them."""
+    with transaction.atomic():
+        aid_request.close(outcome, by=by, note=note, referral=referral, duplicate_of=duplicate_of)
+        neighbor = aid_request.neighbor
+        if not neighbor.email or outcome == RequestStatus.WITHDRAWN:
+            return False
+        transaction.on_commit(
+            lambda: email_neighbor(
+                neighbor,
+                "volunteers/email/outcome",
+                status_token=aid_request.status_token,
+                aid_request=aid_request,
+            )
+        )
+    return True
+
+
+@transaction.atomic
+def connect_offer(offer, aid_request, *, volunteer):
+    """Link an offer to a request: the request is claimed for the volunteer (unless it
+    is already theirs) and a single-use offer is marked finished."""
+    offer = Offer.objects.select_for_update().get(pk=offer.pk)
+    if offer.status != OfferStatus.AVAILABLE:
+        raise InvalidTransition(offer.status, OfferStatus.FINISHED)
+    active = aid_request.active_claim
+    if active is None or active.volunteer_id != volunteer.pk:
+        claim_request(aid_request, volunteer=volunteer)
+    aid_request.matched_offer = offer
+    aid_request.save(update_fields=["matched_offer"])
+    aid_request.record(EventKind.MATCHED, by=volunteer.user, text=offer.reference)
+    if not offer.serves_many:
+        offer.move_to(OfferStatus.FINISHED)

@@ -1,10 +1,83 @@
-from django.urls import path
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.urls import path, reverse_lazy
 
 from volunteers import views
+from volunteers.forms import SignInForm
 
 app_name = "volunteers"
+
+request_actions = [
+    "claim",
+    "release",
+    "note",
+    "attempt",
+    "message",
+    "close",
+    "told",
+    "triage",
+    "reassign",
+    "reopen",
+]
 
 urlpatterns = [
     path("volunteer/", views.sign_up, name="sign_up"),
     path("volunteer/thanks/", views.signed_up, name="signed_up"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(
+            template_name="volunteers/login.html", authentication_form=SignInForm
+        ),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password-reset/",
+        auth_views.PasswordResetView.as_view(
+            template_name="volunteers/password_reset_form.html",
+            email_template_name="volunteers/email/password_reset.txt",
+            subject_template_name="volunteers/email/password_reset_subject.txt",
+            success_url=reverse_lazy("volunteers:password_reset_done"),
+            extra_email_context={"NETWORK_NAME": settings.NETWORK_NAME},
+        ),
+        name="password_reset",
+    ),
+    path(
+        "accounts/password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(
+            template_name="volunteers/password_reset_done.html"
+        ),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="volunteers/password_reset_confirm.html",
+            success_url=reverse_lazy("volunteers:password_reset_complete"),
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="volunteers/password_reset_complete.html"
+        ),
+        name="password_reset_complete",
+    ),
+    path("work/", views.queue, name="queue"),
+    path("work/mine/", views.my_work, name="my_work"),
+    path("work/take/", views.take_request, name="take_request"),
+    path("work/take/<str:token>/", views.taken, name="taken"),
+    path("work/requests/<str:reference>/", views.request_detail, name="request"),
+    path("work/requests/<str:reference>/contact/", views.contact, name="contact"),
+    *(
+        path(f"work/requests/<str:reference>/{action}/", getattr(views, action), name=action)
+        for action in request_actions
+    ),
+    path(
+        "work/requests/<str:reference>/connect/<str:offer_reference>/",
+        views.connect,
+        name="connect",
+    ),
+    path("work/offers/<str:reference>/", views.offer_detail, name="offer"),
 ]

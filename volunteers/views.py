@@ -1,11 +1,56 @@
-from django.shortcuts import redirect, render
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Case, F, Max, Q, When
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
 from requests_app.antispam import allow_public_post
-from volunteers.forms import SignUpForm
+from requests_app.models import (
+    ACTIVE,
+    EventKind,
+    InvalidTransition,
+    Offer,
+    Request,
+    RequestStatus,
+)
+from requests_app.services import create_requests
+from volunteers.access import get_request_for, reveal_contact_details, volunteer_required
+from volunteers.forms import (
+    AttemptForm,
+    CloseForm,
+    QueueFilterForm,
+    ReasonForm,
+    ReassignForm,
+    SignUpForm,
+    TakeRequestForm,
+    TextForm,
+    TriageForm,
+)
+from volunteers.services import (
+    AlreadyTaken,
+    claim_request,
+    close_request,
+    connect_offer,
+    message_neighbor,
+    reassign_claim,
+)
 from volunteers.services import sign_up as sign_up_volunteer
 
 RATE_LIMITED = 429
+QUEUE_PAGE_SIZE = 25
+MATCHES_SHOWN = 10
+
+
+# --- Public: joining -------------------------------------------------------------------
 
 
 def sign_up(request):
@@ -35,3 +80,453 @@ def sign_up(request):
 
 def signed_up(request):
     return render(request, "volunteers/signed_up.html")
+
+
+# --- The workspace: lists --------------------------------------------------------------
+
+
+def _filtered_queue(requests, chosen):
+    status = chosen.get("status")
+    if status:
+        requests = requests.filter(status=status)
+    else:
+        requests = requests.filter(status__in=[RequestStatus.NEW, RequestStatus.OPEN])
+    for field, lookup in [
+        ("pod", "pod"),
+        ("need", "category"),
+        ("language", "language"),
+        ("urgency", "urgency"),
+    ]:
+        if chosen.get(field):
+            requests = requests.filter(**{lookup: chosen[field]})
+    if chosen.get("older_than"):
+        cutoff = timezone.now() - timedelta(days=chosen["older_than"])
+        requests = requests.filter(created_at__lt=cutoff)
+    if chosen.get("unclaimed"):
+        requests = requests.exclude(status=RequestStatus.CLAIMED)
+    return requests
+
+
+@volunteer_required
+def queue(request, *, role):
+    """Open and new requests: my pods first, then the rest of the network; most urgent,
+    then oldest. No contact details here."""
+    filters = QueueFilterForm(request.GET)
+    chosen = filters.cleaned_data if filters.is_valid() else {}
+    requests = (
+        _filtered_queue(Request.objects.for_queue(), chosen)
+        .annotate(in_my_pods=Case(When(pod__in=role.pod_ids, then=0), default=1))
+        .order_by("in_my_pods", "urgency", "created_at", "pk")
+    )
+    page = Paginator(requests, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "volunteers/queue.html",
+        {"filters": filters, "page": page, "query": query.urlencode()},
+    )
+
+
+@volunteer_required
+def my_work(request, *, role):
+    """My claimed requests and, for point people, what needs attention in their pods."""
+    now = timezone.now()
+    with_activity = Request.objects.select_related("category", "pod").annotate(
+        last_activity=Max("events__created_at"),
+        last_from_neighbor=Max(
+            "events__created_at", filter=Q(events__kind=EventKind.MESSAGE_FROM_NEIGHBOR)
+        ),
+        last_to_neighbor=Max(
+            "events__created_at", filter=Q(events__kind=EventKind.MESSAGE_TO_NEIGHBOR)
+        ),
+    )
+    mine = with_activity.filter(
+        status=RequestStatus.CLAIMED,
+        claims__volunteer=role.volunteer,
+        claims__released_at__isnull=True,
+    ).order_by("last_activity")
+    attention = None
+    if role.led_pod_ids or role.coordinator:
+        pods = Q() if role.coordinator else Q(pod__in=role.led_pod_ids)
+        stale_claim = now - timedelta(days=settings.CLAIM_STALE_DAYS)
+        attention = (
+            with_activity.filter(pods, status__in=ACTIVE)
+            .filter(
+                Q(
+                    status=RequestStatus.NEW,
+                    created_at__lt=now - timedelta(hours=settings.NEW_STALE_HOURS),
+                )
+                | Q(status=RequestStatus.CLAIMED, last_activity__lt=stale_claim)
+                | Q(last_from_neighbor__isnull=False, last_to_neighbor__isnull=True)
+                | Q(last_from_neighbor__gt=F("last_to_neighbor"))
+            )
+            .order_by("created_at")[:50]
+        )
+    return render(
+        request,
+        "volunteers/my_work.html",
+        {"mine": mine, "attention": attention, "now": now},
+    )
+
+
+# --- The workspace: one request --------------------------------------------------------
+
+
+def _request_page(request, role, aid_request, *, status=200, **forms):
+    offers = list(
+        Offer.objects.available()
+        .filter(Q(category=aid_request.category_id) | Q(pod=aid_request.pod_id))
+        .select_related("category", "pod")[:50]
+    )
+    offers.sort(
+        key=lambda offer: (
+            offer.category_id != aid_request.category_id,
+            offer.pod_id != aid_request.pod_id,
+            aid_request.language not in offer.languages,
+            offer.created_at,
+        )
+    )
+    context = {
+        "aid_request": aid_request,
+        "events": aid_request.events.select_related("actor").order_by("created_at", "pk"),
+        "claim": aid_request.active_claim,
+        "is_mine": role.claimed(aid_request),
+        "can_claim": aid_request.status in {RequestStatus.NEW, RequestStatus.OPEN},
+        "can_manage": role.can_manage(aid_request) and not aid_request.is_closed,
+        "can_triage": role.can_triage(aid_request),
+        "can_see_contact": role.can_see_contact(aid_request),
+        "can_reopen": role.can_triage(aid_request) and aid_request.is_closed,
+        "offers": offers[:MATCHES_SHOWN],
+        "close_form": forms.get("close_form") or CloseForm(),
+        "release_form": forms.get("release_form") or ReasonForm(),
+        "note_form": forms.get("note_form") or TextForm(),
+        "message_form": forms.get("message_form") or TextForm(),
+        "attempt_form": AttemptForm(),
+        "triage_form": forms.get("triage_form")
+        or TriageForm(initial={"pod": aid_request.pod_id, "urgency": aid_request.urgency}),
+        "reassign_form": forms.get("reassign_form") or ReassignForm(),
+        "reopen_form": forms.get("reopen_form") or ReasonForm(),
+    }
+    return render(request, "volunteers/request_detail.html", context, status=status)
+
+
+@volunteer_required
+def request_detail(request, reference, *, role):
+    return _request_page(request, role, get_request_for(role, reference))
+
+
+@never_cache
+@volunteer_required
+def contact(request, reference, *, role):
+    """The neighbor's contact details, for those who need them: every look is recorded."""
+    aid_request = get_request_for(role, reference)
+    card = reveal_contact_details(role, aid_request)
+    if card is None:
+        messages.error(
+            request,
+            _(
+                "Only the volunteer who took this request, the pod's point people (when the neighbor agreed) and coordinators see contact details."
+            ),
+        )
+        return redirect("volunteers:request", reference=reference)
+    return render(request, "volunteers/contact.html", {"aid_request": aid_request, "card": card})
+
+
+def _back(aid_request):
+    return redirect("volunteers:request", reference=aid_request.reference)
+
+
+def _refuse(request, aid_request):
+    messages.error(request, _("You cannot do that on this request."))
+    return _back(aid_request)
+
+
+@require_POST
+@volunteer_required
+def claim(request, reference, *, role):
+    aid_request = get_request_for(role, reference)
+    try:
+        claim_request(aid_request, volunteer=role.volunteer)
+    except AlreadyTaken as taken:
+        if taken.holder is None:
+            messages.error(request, _("This request is closed, so it cannot be claimed."))
+        elif taken.holder == role.volunteer:
+            messages.info(request, _("You already have this request."))
+        else:
+            messages.error(
+                request,
+                _("Already taken by %(name)s a moment ago. Thank you for offering!")
+                % {"name": taken.holder.name},
+            )
+    else:
+        messages.success(
+            request,
+            _(
+                "You took this request. Thank you! If you cannot finish it within six days, release it right away."
+            ),
+        )
+    return _back(aid_request)
+
+
+@require_POST
+@volunteer_required
+def release(request, reference, *, role):
+    aid_request = get_request_for(role, reference)
+    if not role.can_manage(aid_request):
+        return _refuse(request, aid_request)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        return _request_page(request, role, aid_request, status=400, release_form=form)
+    try:
+        aid_request.release(by=request.user, reason=form.cleaned_data["reason"])
+    except InvalidTransition:
+        messages.error(request, _("This request is not claimed, so there is nothing to release."))
+    else:
+        messages.success(request, _("Released. The request is open for someone else."))
+    return _back(aid_request)
+
+
+@require_POST
+@volunteer_required
+def note(request, reference, *, role):
+    """An internal note for volunteers; the neighbor never sees it."""
+    aid_request = get_request_for(role, reference)
+    form = TextForm(request.POST)
+    if not form.is_valid():
+        return _request_page(request, role, aid_request, status=400, note_form=form)
+    aid_request.record(EventKind.NOTE, by=request.user, text=form.cleaned_data["text"])
+    messages.success(request, _("Note added."))
+    return _back(aid_request)
+
+
+@require_POST
+@volunteer_required
+def attempt(request, reference, *, role):
+    aid_request = get_request_for(role, reference)
+    if not role.can_manage(aid_request) or aid_request.is_closed:
+        return _refuse(request, aid_request)
+    form = AttemptForm(request.POST)
+    text = form.cleaned_data["text"] if form.is_valid() else ""
+    aid_request.record(EventKind.CONTACT_ATTEMPT, by=request.user, text=text)
+    messages.success(request, _("Your try to reach the neighbor is logged."))
+    return _back(aid_request)
+
+
+@require_POST
+@volunteer_required
+def message(request, reference, *, role):
+    aid_request = get_request_for(role, reference)
+    if not role.can_manage(aid_request) or aid_request.is_closed:
+        return _refuse(request, aid_request)
+    form = TextForm(request.POST)
+    if not form.is_valid():
+        return _request_page(request, role, aid_request, status=400, message_form=form)
+    text = form.cleaned_data["text"]
+    if message_neighbor(aid_request, by=request.user, text=text):
+        messages.success(
+            request, _("Sent. The neighbor sees it on their status page and by email.")
+        )
+    else:
+        messages.warning(
+            request,
+            _(
+                "Saved on their status page. This neighbor has no email: call or text them and tell them: \u201c%(text)s\u201d"
+            )
+            % {"text": text},
+        )
+    return _back(aid_request)
+
+
+@require_POST
+@volunteer_required
+def close(request, reference, *, role):
+    aid_request = get_request_for(role, reference)
+    if not role.can_manage(aid_request):
+        return _refuse(request, aid_request)
+    form = CloseForm(request.POST, aid_request=aid_request)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            emailed = close_request(
+                aid_request,
+                data["outcome"],
+                by=request.user,
+                note=data["note"],
+                referral=data["referral"],
+                duplicate_of=data["duplicate_of"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        except InvalidTransition:
+            messages.error(request, _("This request is already closed."))
+            return _back(aid_request)
+        else:
+            if emailed:
+                messages.success(request, _("Closed. We emailed the neighbor the outcome."))
+            else:
+                messages.warning(
+                    request,
+                    _(
+                        "Closed. This neighbor has no email: please tell them by phone, then press \u201cI told them\u201d."
+                    ),
+                )
+            return _back(aid_request)
+    return _request_page(request, role, aid_request, status=400, close_form=form)
+
+
+@require_POST
+@volunteer_required
+def told(request, reference, *, role):
+    """Record that a phone-only neighbor was told the outcome."""
+    aid_request = get_request_for(role, reference)
+    if not role.can_manage(aid_request) and not role.claimed(aid_request):
+        return _refuse(request, aid_request)
+    aid_request.record(EventKind.TOLD_NEIGHBOR, by=request.user)
+    messages.success(request, _("Thank you. We noted that the neighbor knows."))
+    return _back(aid_request)
+
+
+@require_POST
+@volunteer_required
+def triage(request, reference, *, role):
+    aid_request = get_request_for(role, reference)
+    if not role.can_triage(aid_request):
+        return _refuse(request, aid_request)
+    form = TriageForm(request.POST)
+    if not form.is_valid():
+        return _request_page(request, role, aid_request, status=400, triage_form=form)
+    try:
+        aid_request.triage(
+            by=request.user, pod=form.cleaned_data["pod"], urgency=form.cleaned_data["urgency"]
+        )
+    except InvalidTransition:
+        messages.error(request, _("Only a new request can be triaged."))
+    else:
+        messages.success(request, _("Triaged: the request is open for volunteers."))
+    return _back(aid_request)
+
+
+@require_POST
+@volunteer_required
+def reassign(request, reference, *, role):
+    aid_request = get_request_for(role, reference)
+    if not role.can_triage(aid_request) or aid_request.is_closed:
+        return _refuse(request, aid_request)
+    form = ReassignForm(request.POST)
+    if not form.is_valid():
+        return _request_page(request, role, aid_request, status=400, reassign_form=form)
+    try:
+        reassign_claim(aid_request, to=form.cleaned_data["volunteer"], by=request.user)
+    except InvalidTransition:
+        messages.error(request, _("This request changed in the meantime. Please look again."))
+    else:
+        messages.success(
+            request, _("Reassigned to %(name)s.") % {"name": form.cleaned_data["volunteer"].name}
+        )
+    return _back(aid_request)
+
+
+@require_POST
+@volunteer_required
+def reopen(request, reference, *, role):
+    aid_request = get_request_for(role, reference)
+    if not role.can_triage(aid_request):
+        return _refuse(request, aid_request)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        return _request_page(request, role, aid_request, status=400, reopen_form=form)
+    try:
+        aid_request.reopen(by=request.user, reason=form.cleaned_data["reason"])
+    except InvalidTransition:
+        messages.error(request, _("Only a closed request can be reopened."))
+    else:
+        messages.success(request, _("Reopened. The request is open again."))
+    return _back(aid_request)
+
+
+# --- Taking a request on someone's behalf ----------------------------------------------
+
+
+@volunteer_required
+def take_request(request, *, role):
+    """A neighbor called, wrote on WhatsApp, left a letter: enter it for them."""
+    form = TakeRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        contact = form.contact_details() | {
+            "address": data["address"],
+            "pod": data["pod"],
+            "share_with_point_people": data["share_with_point_people"],
+        }
+        created = create_requests(
+            needs=data["needs"],
+            contact=contact,
+            details=data["details"],
+            urgency=data["urgency"],
+            channel=data["channel"],
+            entered_by=request.user,
+        )
+        return redirect("volunteers:taken", token=created[0].status_token)
+    return render(request, "volunteers/take_request.html", {"form": form})
+
+
+@volunteer_required
+def taken(request, token, *, role):
+    """What to read out to the neighbor: the references and their status link."""
+    requests = list(
+        Request.objects.filter(status_token=token, entered_by=request.user).select_related(
+            "category"
+        )
+    )
+    if not requests:
+        raise Http404
+    return render(request, "volunteers/taken.html", {"requests": requests})
+
+
+# --- Offers and matching ---------------------------------------------------------------
+
+
+@volunteer_required
+def offer_detail(request, reference, *, role):
+    offer = get_object_or_404(Offer.objects.select_related("category", "pod"), reference=reference)
+    candidates = list(
+        Request.objects.filter(status__in=[RequestStatus.NEW, RequestStatus.OPEN])
+        .filter(Q(category=offer.category_id) | Q(pod=offer.pod_id))
+        .select_related("category", "pod")
+        .order_by("urgency", "created_at")[:50]
+    )
+    candidates.sort(
+        key=lambda r: (
+            r.category_id != offer.category_id,
+            r.pod_id != offer.pod_id,
+            r.language not in offer.languages,
+        )
+    )
+    return render(
+        request,
+        "volunteers/offer_detail.html",
+        {"offer": offer, "candidates": candidates[:MATCHES_SHOWN]},
+    )
+
+
+@require_POST
+@volunteer_required
+def connect(request, reference, offer_reference, *, role):
+    aid_request = get_request_for(role, reference)
+    offer = get_object_or_404(Offer, reference=offer_reference)
+    try:
+        connect_offer(offer, aid_request, volunteer=role.volunteer)
+    except AlreadyTaken as taken:
+        name = taken.holder.name if taken.holder else ""
+        messages.error(
+            request,
+            _("Already taken by %(name)s a moment ago. Thank you for offering!") % {"name": name},
+        )
+    except InvalidTransition:
+        messages.error(request, _("This offer is no longer available."))
+    else:
+        messages.success(
+            request, _("Connected. The request is yours now: get in touch with the neighbor.")
+        )
+    return _back(aid_request)

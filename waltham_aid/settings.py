@@ -160,8 +160,10 @@ NETWORK_PHONE = os.environ.get("NETWORK_PHONE", "(781) 555-0100")
 # How long a first answer usually takes, in hours; told honestly after someone asks.
 USUAL_RESPONSE_HOURS = int(os.environ.get("USUAL_RESPONSE_HOURS", "48"))
 
-LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "/"
+LOGIN_URL = "volunteers:login"
+LOGIN_REDIRECT_URL = "volunteers:queue"
+LOGOUT_REDIRECT_URL = "requests_app:home"
+PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
 
 LOGGING = {
     "version": 1,
@@ -182,3 +184,8 @@ PUBLIC_FORM_RATE_LIMITS = [(5, 600), (30, 24 * 3600)]
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 # Where the site is served, for links in emails (no trailing slash).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# "Unreachable" is an honest outcome only after this many logged tries.
+UNREACHABLE_AFTER_ATTEMPTS = int(os.environ.get("UNREACHABLE_AFTER_ATTEMPTS", "2"))
+# When a request needs a point person's attention.
+NEW_STALE_HOURS = int(os.environ.get("NEW_STALE_HOURS", "48"))
+CLAIM_STALE_DAYS = int(os.environ.get("CLAIM_STALE_DAYS", "6"))

@@ -1,0 +1,491 @@
+"""Volunteers triage, claim and close requests; contact details only for who needs them."""
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.html import escape
+
+from requests_app.models import Claim, Event, EventKind, Offer, OfferStatus, Request, RequestStatus
+from tests.factories import (
+    ask_data,
+    make_category,
+    make_neighbor,
+    make_offer,
+    make_pod,
+    make_request,
+    make_user,
+    make_volunteer,
+)
+from volunteers.models import Volunteer
+
+pytestmark = pytest.mark.django_db
+
+
+def url(name, *args, language="en"):
+    with translation.override(language):
+        return reverse(f"volunteers:{name}", args=args)
+
+
+def signed_in(client, volunteer):
+    client.force_login(volunteer.user)
+    return client
+
+
+@pytest.fixture
+def open_request(pod, point_person):
+    neighbor = make_neighbor(
+        name="Rosa",
+        phone="+16175550142",
+        email="rosa@example.org",
+        language="es",
+        address="77 Sentinel St",
+        share_with_point_people=True,
+    )
+    aid_request = make_request(neighbor=neighbor, details="Leche y pan", language="es")
+    aid_request.triage(by=point_person.user, pod=pod, urgency=1)
+    return aid_request
+
+
+def contact_views(aid_request):
+    return aid_request.events.filter(kind=EventKind.CONTACT_VIEWED).count()
+
+
+# --- Signing in --------------------------------------------------------------------------
+
+
+def test_an_approved_volunteer_signs_in_and_lands_on_the_queue(client, volunteer):
+    volunteer.user.set_password("a good long password")
+    volunteer.user.save()
+    response = client.post(
+        url("login"), {"username": volunteer.user.username, "password": "a good long password"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == url("queue")
+
+
+def test_a_pending_volunteer_cannot_sign_in_and_is_told_why(client, pod):
+    user = make_user("waiting")
+    Volunteer.objects.create(user=user, name="Wen", approved_at=None)
+    response = client.post(url("login", language="es"), {"username": "waiting", "password": "pw"})
+    assert response.status_code == 200
+    with translation.override("es"):
+        expected = escape(
+            translation.gettext("Your sign-up is waiting for a coordinator's approval.")
+        )
+    assert expected in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_password_reset_sends_a_link_in_the_page_language(client, volunteer):
+    volunteer.user.email = "ana@example.org"
+    volunteer.user.save()
+    client.post(url("password_reset", language="pt-br"), {"email": "ana@example.org"})
+    (email,) = mail.outbox
+    assert "/pt-br/accounts/reset/" in email.body
+    with translation.override("pt-br"):
+        assert (
+            translation.gettext("If you did not ask for this, you can ignore this email.")
+            in email.body
+        )
+
+
+def test_the_workspace_is_closed_to_people_who_are_not_signed_in(client, open_request):
+    response = client.get(url("queue"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(url("login"))
+
+
+# --- The queue ---------------------------------------------------------------------------
+
+
+def test_the_queue_shows_my_pods_first_then_the_network_without_contact_details(
+    client, volunteer, open_request
+):
+    elsewhere = make_request(details="Somewhere else", neighbor=make_neighbor(phone="+16175550199"))
+    elsewhere.triage(by=None, pod=make_pod("Far away"), urgency=1)
+
+    html = signed_in(client, volunteer).get(url("queue")).content.decode()
+
+    assert html.index(open_request.reference) < html.index(elsewhere.reference)
+    assert "Leche y pan" in html
+    assert "617" not in html
+    assert "77 Sentinel St" not in html
+    assert "rosa@example.org" not in html
+
+
+def test_the_queue_filters_by_language_and_unclaimed(client, volunteer, open_request, pod):
+    creole = make_request(language="ht", neighbor=make_neighbor(language="ht"))
+    creole.triage(by=None, pod=pod, urgency=2)
+    signed_in(client, volunteer)
+
+    by_language = client.get(url("queue"), {"language": "ht"}).content.decode()
+    assert creole.reference in by_language
+    assert open_request.reference not in by_language
+
+    creole.claim(make_volunteer("Ben", pods=[pod]))
+    claimed = client.get(url("queue"), {"status": "claimed"}).content.decode()
+    assert creole.reference in claimed
+    assert "Ben" in claimed
+    unclaimed = client.get(url("queue"), {"status": "claimed", "unclaimed": "on"}).content.decode()
+    assert creole.reference not in unclaimed
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"page": "x"},
+        {"page": "99999999999999"},
+        {"pod": "abc"},
+        {"urgency": "+"},
+        {"need": "%00"},
+        {"older_than": "-5"},
+    ],
+)
+def test_garbage_in_the_queue_query_string_never_crashes(client, volunteer, open_request, query):
+    assert signed_in(client, volunteer).get(url("queue"), query).status_code == 200
+
+
+@pytest.mark.parametrize("how_many", [5, 200])
+def test_the_queue_runs_the_same_queries_for_5_or_200_requests(
+    client, volunteer, pod, how_many, django_assert_max_num_queries
+):
+    helper = make_volunteer("Ben", pods=[pod])
+    category = make_category("groceries")
+    neighbor = make_neighbor()
+    for n in range(how_many):
+        aid_request = make_request(neighbor=neighbor, category=category, pod=pod)
+        if n % 2:
+            aid_request.claim(helper)
+    signed_in(client, volunteer)
+    with django_assert_max_num_queries(12):
+        response = client.get(url("queue"), {"status": "claimed"})
+    assert response.status_code == 200
+    with django_assert_max_num_queries(12):
+        assert client.get(url("queue")).status_code == 200
+
+
+@pytest.mark.parametrize("how_many", [5, 200])
+def test_the_request_page_runs_the_same_queries_however_long_its_story(
+    client, volunteer, pod, how_many, django_assert_max_num_queries
+):
+    aid_request = make_request(pod=pod)
+    for n in range(how_many):
+        aid_request.record(EventKind.NOTE, by=volunteer.user, text=f"note {n}")
+        make_offer(category=aid_request.category, pod=pod, neighbor=aid_request.neighbor)
+    signed_in(client, volunteer)
+    with django_assert_max_num_queries(16):
+        assert client.get(url("request", aid_request.reference)).status_code == 200
+
+
+# --- Claiming and the contact details ----------------------------------------------------
+
+
+def test_a_volunteer_claims_then_sees_the_phone_and_the_look_is_recorded(
+    client, volunteer, open_request
+):
+    signed_in(client, volunteer)
+    before = client.get(url("contact", open_request.reference))
+    assert before.status_code == 302
+    assert contact_views(open_request) == 0
+
+    client.post(url("claim", open_request.reference))
+    response = client.get(url("contact", open_request.reference))
+
+    html = response.content.decode()
+    assert "+16175550142" in html
+    assert "77 Sentinel St" in html
+    assert "no-store" in response["Cache-Control"]
+    event = open_request.events.get(kind=EventKind.CONTACT_VIEWED)
+    assert event.actor == volunteer.user
+
+
+def test_claiming_is_post_only(client, volunteer, open_request):
+    assert signed_in(client, volunteer).get(url("claim", open_request.reference)).status_code == 405
+    assert not open_request.claims.exists()
+
+
+def test_a_point_person_sees_contact_only_when_the_neighbor_agreed(client, point_person, pod):
+    agreed = make_request(pod=pod, neighbor=make_neighbor(share_with_point_people=True))
+    declined = make_request(pod=pod, neighbor=make_neighbor(share_with_point_people=False))
+    signed_in(client, point_person)
+    assert client.get(url("contact", agreed.reference)).status_code == 200
+    assert client.get(url("contact", declined.reference)).status_code == 302
+    assert contact_views(declined) == 0
+
+
+def test_a_coordinator_sees_contact_details_of_any_request(client, coordinator):
+    aid_request = make_request()
+    assert (
+        signed_in(client, coordinator).get(url("contact", aid_request.reference)).status_code == 200
+    )
+    assert contact_views(aid_request) == 1
+
+
+def test_a_second_claim_is_told_who_has_it_and_changes_nothing(
+    client, volunteer, open_request, pod
+):
+    open_request.claim(make_volunteer("Ana Lúcia", pods=[pod]))
+    response = signed_in(client, volunteer).post(url("claim", open_request.reference), follow=True)
+    assert "Already taken by Ana Lúcia" in response.content.decode()
+    assert Claim.objects.filter(request=open_request).count() == 1
+
+
+def test_claiming_a_closed_request_is_refused_clearly(client, volunteer, open_request):
+    open_request.withdraw()
+    response = signed_in(client, volunteer).post(url("claim", open_request.reference), follow=True)
+    assert "This request is closed" in response.content.decode()
+    assert not open_request.claims.exists()
+
+
+# --- Release, messages, notes, outcomes --------------------------------------------------
+
+
+def test_the_claimer_releases_with_a_reason_that_lands_on_the_timeline(
+    client, volunteer, open_request
+):
+    open_request.claim(volunteer)
+    signed_in(client, volunteer).post(
+        url("release", open_request.reference), {"reason": "Sick this week"}
+    )
+    open_request.refresh_from_db()
+    assert open_request.status == RequestStatus.OPEN
+    assert open_request.events.filter(kind=EventKind.RELEASED, text="Sick this week").exists()
+
+
+def test_a_release_without_a_reason_is_explained_and_changes_nothing(
+    client, volunteer, open_request
+):
+    open_request.claim(volunteer)
+    response = signed_in(client, volunteer).post(
+        url("release", open_request.reference), {"reason": ""}
+    )
+    assert response.status_code == 400
+    open_request.refresh_from_db()
+    assert open_request.status == RequestStatus.CLAIMED
+
+
+def test_closing_someone_elses_claim_is_refused_and_changes_nothing(
+    client, volunteer, open_request, pod
+):
+    open_request.claim(make_volunteer("Ben", pods=[pod]))
+    response = signed_in(client, volunteer).post(
+        url("close", open_request.reference), {"outcome": RequestStatus.FULFILLED}, follow=True
+    )
+    assert "You cannot do that on this request." in response.content.decode()
+    open_request.refresh_from_db()
+    assert open_request.status == RequestStatus.CLAIMED
+
+
+def test_closing_as_fulfilled_emails_the_neighbor_in_their_language(
+    client, volunteer, open_request, django_capture_on_commit_callbacks
+):
+    open_request.claim(volunteer)
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_in(client, volunteer).post(
+            url("close", open_request.reference),
+            {"outcome": RequestStatus.FULFILLED, "note": "Entregado."},
+        )
+    open_request.refresh_from_db()
+    assert open_request.status == RequestStatus.FULFILLED
+    (email,) = mail.outbox
+    assert email.to == ["rosa@example.org"]
+    assert "Entregado." in email.body
+    assert "/es/status/" in email.body
+    with translation.override("es"):
+        assert str(open_request.status_for_neighbor) in email.body
+
+
+def test_could_not_help_without_a_reason_keeps_the_form_and_changes_nothing(
+    client, volunteer, open_request
+):
+    open_request.claim(volunteer)
+    response = signed_in(client, volunteer).post(
+        url("close", open_request.reference), {"outcome": RequestStatus.COULD_NOT_HELP, "note": ""}
+    )
+    assert response.status_code == 400
+    assert "Say why we could not help" in response.content.decode()
+    open_request.refresh_from_db()
+    assert open_request.status == RequestStatus.CLAIMED
+
+
+def test_unreachable_only_after_the_tries_are_logged(client, volunteer, open_request):
+    open_request.claim(volunteer)
+    signed_in(client, volunteer)
+    close = {"outcome": RequestStatus.UNREACHABLE}
+    assert client.post(url("close", open_request.reference), close).status_code == 400
+    client.post(url("attempt", open_request.reference), {"text": "No answer"})
+    client.post(url("attempt", open_request.reference), {"text": "Voicemail"})
+    assert client.post(url("close", open_request.reference), close).status_code == 302
+    open_request.refresh_from_db()
+    assert open_request.status == RequestStatus.UNREACHABLE
+
+
+def test_a_duplicate_names_the_other_reference(client, volunteer, open_request):
+    other = make_request(neighbor=open_request.neighbor)
+    open_request.claim(volunteer)
+    signed_in(client, volunteer)
+    bad = client.post(
+        url("close", open_request.reference),
+        {"outcome": RequestStatus.DUPLICATE, "duplicate_of": "ZZZZ-ZZ"},
+    )
+    assert bad.status_code == 400
+    client.post(
+        url("close", open_request.reference),
+        {
+            "outcome": RequestStatus.DUPLICATE,
+            "duplicate_of": other.reference.lower().replace("-", ""),
+        },
+    )
+    open_request.refresh_from_db()
+    assert open_request.duplicate_of == other
+
+
+def test_a_message_to_a_phone_only_neighbor_tells_the_claimer_what_to_say(client, volunteer, pod):
+    aid_request = make_request(pod=pod, neighbor=make_neighbor(email=""))
+    aid_request.claim(volunteer)
+    response = signed_in(client, volunteer).post(
+        url("message", aid_request.reference), {"text": "I will come at 5pm."}, follow=True
+    )
+    assert "This neighbor has no email" in response.content.decode()
+    assert "I will come at 5pm." in response.content.decode()
+    assert aid_request.events.filter(kind=EventKind.MESSAGE_TO_NEIGHBOR).exists()
+    assert mail.outbox == []
+
+
+def test_a_message_reaches_the_neighbors_status_page(client, volunteer, open_request):
+    open_request.claim(volunteer)
+    signed_in(client, volunteer).post(
+        url("message", open_request.reference), {"text": "Voy a las 5."}
+    )
+    with translation.override("es"):
+        status_url = reverse("requests_app:status", args=[open_request.status_token])
+    assert "Voy a las 5." in client.get(status_url).content.decode()
+
+
+def test_an_internal_note_never_reaches_the_neighbor(client, volunteer, open_request):
+    signed_in(client, volunteer).post(
+        url("note", open_request.reference), {"text": "Dog is friendly"}
+    )
+    assert open_request.events.filter(kind=EventKind.NOTE).exists()
+    with translation.override("es"):
+        status_url = reverse("requests_app:status", args=[open_request.status_token])
+    assert "Dog is friendly" not in client.get(status_url).content.decode()
+
+
+# --- Point people ------------------------------------------------------------------------
+
+
+def test_a_point_person_triages_a_new_request(client, point_person, pod):
+    aid_request = make_request()
+    signed_in(client, point_person).post(
+        url("triage", aid_request.reference), {"pod": pod.pk, "urgency": 1}
+    )
+    aid_request.refresh_from_db()
+    assert (aid_request.status, aid_request.pod, aid_request.urgency) == (
+        RequestStatus.OPEN,
+        pod,
+        1,
+    )
+
+
+def test_a_plain_volunteer_cannot_triage(client, volunteer, pod):
+    aid_request = make_request()
+    signed_in(client, volunteer).post(
+        url("triage", aid_request.reference), {"pod": pod.pk, "urgency": 1}
+    )
+    aid_request.refresh_from_db()
+    assert aid_request.status == RequestStatus.NEW
+
+
+def test_a_point_person_reassigns_and_reopens(client, point_person, open_request, pod):
+    ben = make_volunteer("Ben", pods=[pod])
+    chen = make_volunteer("Chen", pods=[pod])
+    open_request.claim(ben)
+    signed_in(client, point_person)
+
+    client.post(url("reassign", open_request.reference), {"volunteer": chen.pk})
+    assert Request.objects.get(pk=open_request.pk).active_claim.volunteer == chen
+
+    open_request.refresh_from_db()
+    open_request.close(RequestStatus.FULFILLED, by=chen.user)
+    client.post(url("reopen", open_request.reference), {"reason": "She needs more"})
+    open_request.refresh_from_db()
+    assert open_request.status == RequestStatus.OPEN
+    assert open_request.active_claim is None
+
+
+# --- On someone's behalf, matching, my work ----------------------------------------------
+
+
+def test_a_volunteer_takes_a_phone_request_for_a_known_neighbor(client, volunteer, open_request):
+    data = ask_data(channel="phone", phone="617 555 0142", started="", homepage="")
+    response = signed_in(client, volunteer).post(url("take_request"), data)
+    assert response.status_code == 302
+    taken = Request.objects.latest("pk")
+    assert taken.channel == "phone"
+    assert taken.entered_by == volunteer.user
+    assert taken.neighbor == open_request.neighbor
+    assert taken.events.get().actor == volunteer.user
+    page = client.get(response["Location"]).content.decode()
+    assert taken.reference in page
+    assert taken.status_token in page
+
+
+def test_volunteers_are_not_rate_limited_when_taking_requests(client, volunteer):
+    signed_in(client, volunteer)
+    for _ in range(8):
+        assert client.post(url("take_request"), ask_data(channel="letter")).status_code == 302
+
+
+def test_connecting_a_single_use_offer_claims_the_request_and_uses_the_offer(
+    client, volunteer, open_request, pod
+):
+    offer = make_offer(category=open_request.category, pod=pod, languages=["es"])
+    signed_in(client, volunteer)
+    page = client.get(url("request", open_request.reference)).content.decode()
+    assert offer.reference in page
+
+    client.post(url("connect", open_request.reference, offer.reference))
+
+    open_request.refresh_from_db()
+    offer.refresh_from_db()
+    assert open_request.active_claim.volunteer == volunteer
+    assert open_request.matched_offer == offer
+    assert offer.status == OfferStatus.FINISHED
+
+
+def test_offers_are_ranked_need_then_pod_then_language(client, volunteer, open_request, pod):
+    other_pod = make_pod()
+    same_need_far = make_offer(category=open_request.category, pod=other_pod, languages=["es"])
+    same_need_near_english = make_offer(category=open_request.category, pod=pod, languages=["en"])
+    same_need_near_spanish = make_offer(category=open_request.category, pod=pod, languages=["es"])
+    other_need_near = make_offer(category=make_category("pets"), pod=pod, languages=["es"])
+    html = signed_in(client, volunteer).get(url("request", open_request.reference)).content.decode()
+    order = [
+        html.index(o.reference)
+        for o in (same_need_near_spanish, same_need_near_english, same_need_far, other_need_near)
+    ]
+    assert order == sorted(order)
+    assert Offer.objects.count() == 4
+
+
+def test_my_work_lists_my_claims_and_what_needs_attention_in_my_pods(client, point_person, pod):
+    mine = make_request(pod=pod)
+    mine.claim(point_person)
+    forgotten = make_request(pod=pod)
+    Request.objects.filter(pk=forgotten.pk).update(
+        created_at=timezone.now() - timezone.timedelta(days=3)
+    )
+    unanswered = make_request(pod=pod)
+    unanswered.record(EventKind.MESSAGE_FROM_NEIGHBOR, by_neighbor=True, text="Hello?")
+    fresh = make_request(pod=pod)
+
+    html = signed_in(client, point_person).get(url("my_work")).content.decode()
+
+    mine_section, attention = html.split("Needs attention")
+    assert mine.reference in mine_section
+    assert forgotten.reference in attention
+    assert unanswered.reference in attention
+    assert fresh.reference not in html
+    assert Event.objects.filter(request=unanswered).count() == 1

@@ -1,0 +1,129 @@
+"""Who may see and do what in the workspace, decided in one place.
+
+- Any approved volunteer sees requests (never contact details) and may claim open ones.
+- Contact details: the volunteer who claimed the request; the request's pod's point
+  people when the neighbor agreed to that; coordinators. Only through
+  reveal_contact_details, which records every look.
+- Point people triage, reassign and reopen their pod's requests; coordinators any.
+- The claimer, the pod's point people and coordinators release, message and close.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from requests_app.models import EventKind, Request
+from volunteers.models import Volunteer
+
+COORDINATOR_GROUP = "Coordinator"
+
+
+def is_coordinator(user):
+    return user.is_superuser or any(group.name == COORDINATOR_GROUP for group in user.groups.all())
+
+
+@dataclass(frozen=True)
+class Role:
+    """One volunteer's standing, read once per page: their pods and the pods they lead."""
+
+    volunteer: Volunteer
+    pod_ids: frozenset
+    led_pod_ids: frozenset
+    coordinator: bool
+
+    def claimed(self, aid_request):
+        claim = aid_request.active_claim
+        return claim is not None and claim.volunteer_id == self.volunteer.pk
+
+    def leads(self, aid_request):
+        return aid_request.pod_id is not None and aid_request.pod_id in self.led_pod_ids
+
+    def can_see_contact(self, aid_request):
+        return (
+            self.coordinator
+            or self.claimed(aid_request)
+            or (self.leads(aid_request) and aid_request.neighbor.share_with_point_people)
+        )
+
+    def can_manage(self, aid_request):
+        """Release, message, note attempts, close: the claimer and those who run the pod."""
+        return self.coordinator or self.claimed(aid_request) or self.leads(aid_request)
+
+    def can_triage(self, aid_request):
+        """Set pod and urgency, reassign, reopen: point people of the pod, or of no pod yet."""
+        return (
+            self.coordinator
+            or self.leads(aid_request)
+            or (aid_request.pod_id is None and bool(self.led_pod_ids))
+        )
+
+
+def role_for(user):
+    """The signed-in approved volunteer's role, or 404 for anyone else."""
+    volunteer = (
+        Volunteer.objects.approved().filter(user=user).prefetch_related("pods", "pods_led").first()
+    )
+    if volunteer is None:
+        raise Http404
+    return Role(
+        volunteer=volunteer,
+        pod_ids=frozenset(pod.pk for pod in volunteer.pods.all()),
+        led_pod_ids=frozenset(pod.pk for pod in volunteer.pods_led.all()),
+        coordinator=is_coordinator(user),
+    )
+
+
+def volunteer_required(view):
+    """Signed in, and an approved volunteer: the view gets the role as `role`."""
+
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        return view(request, *args, role=role_for(request.user), **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def get_request_for(role, reference):
+    """A request a volunteer may open. Every approved volunteer may read any request's
+    details (never contact details); a wrong reference is a 404."""
+    return get_object_or_404(
+        Request.objects.select_related(
+            "category", "pod", "neighbor", "referral"
+        ).with_active_claim(),
+        reference=reference,
+    )
+
+
+@dataclass(frozen=True)
+class ContactCard:
+    name: str
+    phone: str
+    email: str
+    whatsapp_ok: bool
+    preferred_contact: str
+    best_time: str
+    address: str
+    language: str
+
+
+def reveal_contact_details(role, aid_request):
+    """The only way contact details reach a page: checked, and recorded on the timeline
+    with who looked and when. None when this volunteer may not see them."""
+    if not role.can_see_contact(aid_request):
+        return None
+    neighbor = aid_request.neighbor
+    aid_request.record(EventKind.CONTACT_VIEWED, by=role.volunteer.user)
+    return ContactCard(
+        name=neighbor.name,
+        phone=neighbor.phone,
+        email=neighbor.email,
+        whatsapp_ok=neighbor.whatsapp_ok,
+        preferred_contact=neighbor.get_preferred_contact_display(),
+        best_time=neighbor.best_time,
+        address=neighbor.address,
+        language=neighbor.get_language_display(),
+    )
