@@ -193,7 +193,8 @@ class ContactForm(PublicForm, forms.ModelForm):
         return cleaned
 
     def contact_details(self):
-        """The cleaned contact fields, ready for find_or_create_neighbor."""
+        """The cleaned neighbor fields (contact, and where the form asks: address, pod,
+        sharing consent), ready for find_or_create_neighbor."""
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 

@@ -52,13 +52,11 @@ def ask(request):
         if not allow_public_post(request, "ask"):
             return _rate_limited(request, "requests_app/ask.html", form)
         data = form.cleaned_data
-        contact = form.contact_details() | {
-            "address": data["address"],
-            "pod": data["pod"],
-            "share_with_point_people": data["share_with_point_people"],
-        }
         created = create_requests(
-            needs=data["needs"], contact=contact, details=data["details"], urgency=data["urgency"]
+            needs=data["needs"],
+            contact=form.contact_details(),
+            details=data["details"],
+            urgency=data["urgency"],
         )
         return redirect("requests_app:asked", token=created[0].status_token)
     return render(request, "requests_app/ask.html", {"form": form})
@@ -178,7 +176,7 @@ def offer(request):
         data = form.cleaned_data
         created = create_offers(
             offers=data["offers"],
-            contact=form.contact_details() | {"pod": data["pod"]},
+            contact=form.contact_details(),
             details=data["details"],
             availability=data["availability"],
             area=data["area"],

@@ -154,7 +154,7 @@ class CloseForm(forms.Form):
         label=_("A note for the neighbor"),
         required=False,
         max_length=2000,
-        help_text=_("They see it on their status page. Needed for \u201ccould not help\u201d."),
+        help_text=_("They see it on their status page. Needed for “could not help”."),
         widget=forms.Textarea(attrs={"rows": 3}),
         validators=[reject_control_characters],
     )

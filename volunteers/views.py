@@ -331,7 +331,7 @@ def message(request, reference, *, role):
         messages.warning(
             request,
             _(
-                "Saved on their status page. This neighbor has no email: call or text them and tell them: \u201c%(text)s\u201d"
+                "Saved on their status page. This neighbor has no email: call or text them and tell them: “%(text)s”"
             )
             % {"text": text},
         )
@@ -368,7 +368,7 @@ def close(request, reference, *, role):
                 messages.warning(
                     request,
                     _(
-                        "Closed. This neighbor has no email: please tell them by phone, then press \u201cI told them\u201d."
+                        "Closed. This neighbor has no email: please tell them by phone, then press “I told them”."
                     ),
                 )
             return _back(aid_request)
@@ -454,14 +454,9 @@ def take_request(request, *, role):
     form = TakeRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        contact = form.contact_details() | {
-            "address": data["address"],
-            "pod": data["pod"],
-            "share_with_point_people": data["share_with_point_people"],
-        }
         created = create_requests(
             needs=data["needs"],
-            contact=contact,
+            contact=form.contact_details(),
             details=data["details"],
             urgency=data["urgency"],
             channel=data["channel"],
