@@ -1,9 +1,25 @@
-from django.contrib import admin
+from django import forms
+from django.apps import apps
+from django.contrib import admin, messages
 from django.db import models
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
 
-from requests_app.models import Category, Claim, Event, Neighbor, Offer, Request, Resource
+from requests_app.exports import export_requests
+from requests_app.models import (
+    Category,
+    Claim,
+    Event,
+    InvalidTransition,
+    Neighbor,
+    Offer,
+    Request,
+    RequestStatus,
+    Resource,
+    normalize_reference,
+)
 
 
 @admin.register(Category)
@@ -79,6 +95,118 @@ class RequestAdmin(admin.ModelAdmin):
         "created_at",
     ]
     inlines = [ClaimInline, EventInline]
+    actions = ["export_csv", "export_csv_with_contact", "assign_pod", "close_as_duplicate"]
+
+    def has_export_permission(self, request):
+        return request.user.has_perm("requests_app.export_requests")
+
+    def has_export_contact_permission(self, request):
+        return request.user.has_perm("requests_app.export_contact_details")
+
+    def has_triage_permission(self, request):
+        return request.user.has_perm("requests_app.triage_request")
+
+    @admin.action(description=_("Export as CSV, without contact details"), permissions=["export"])
+    def export_csv(self, request, queryset):
+        return export_requests(queryset, user=request.user, with_contact=False)
+
+    @admin.action(
+        description=_("Export as CSV WITH contact details (recorded)"),
+        permissions=["export_contact"],
+    )
+    def export_csv_with_contact(self, request, queryset):
+        return export_requests(queryset, user=request.user, with_contact=True)
+
+    def _intermediate(self, request, queryset, form, action, title):
+        return TemplateResponse(
+            request,
+            "admin/requests_app/request/bulk_action.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "form": form,
+                "action": action,
+                "queryset": queryset,
+                "opts": self.model._meta,
+            },
+        )
+
+    @admin.action(description=_("Move to another pod"), permissions=["triage"])
+    def assign_pod(self, request, queryset):
+        form = AssignPodForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return self._intermediate(
+                request, queryset, form, "assign_pod", _("Move to another pod")
+            )
+        pod = form.cleaned_data["pod"]
+        for aid_request in queryset:
+            aid_request.assign_pod(pod, by=request.user)
+        count = len(queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d request moved to %(pod)s.", "%(count)d requests moved to %(pod)s.", count
+            )
+            % {"count": count, "pod": pod},
+        )
+        return None
+
+    @admin.action(description=_("Close as duplicates of another request"), permissions=["triage"])
+    def close_as_duplicate(self, request, queryset):
+        form = DuplicateOfForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return self._intermediate(
+                request, queryset, form, "close_as_duplicate", _("Close as duplicates")
+            )
+        original = form.cleaned_data["reference"]
+        closed = skipped = 0
+        for aid_request in queryset.exclude(pk=original.pk):
+            try:
+                aid_request.close(RequestStatus.DUPLICATE, by=request.user, duplicate_of=original)
+                closed += 1
+            except InvalidTransition:
+                skipped += 1
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d request closed as a duplicate.",
+                "%(count)d requests closed as duplicates.",
+                closed,
+            )
+            % {"count": closed},
+        )
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d was already closed and stays as it was.",
+                    "%(count)d were already closed and stay as they were.",
+                    skipped,
+                )
+                % {"count": skipped},
+                level=messages.WARNING,
+            )
+        return None
+
+
+class AssignPodForm(forms.Form):
+    pod = forms.ModelChoiceField(
+        label=_("pod"),
+        # volunteers depends on requests_app, never the reverse: name the model lazily.
+        queryset=apps.get_model("volunteers", "Pod").objects.filter(active=True),
+    )
+
+
+class DuplicateOfForm(forms.Form):
+    reference = forms.CharField(label=_("Reference of the request to keep"), max_length=12)
+
+    def clean_reference(self):
+        found = Request.objects.filter(
+            reference=normalize_reference(self.cleaned_data["reference"])
+        ).first()
+        if found is None:
+            raise forms.ValidationError(_("There is no request with that reference."))
+        return found
 
 
 @admin.register(Claim)

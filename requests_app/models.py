@@ -439,6 +439,15 @@ class Request(models.Model):
     triage.alters_data = True
 
     @transaction.atomic
+    def assign_pod(self, pod, *, by):
+        """Move the request to another pod (its status stays as it is)."""
+        self.pod = pod
+        self.save(update_fields=["pod"])
+        self.record(EventKind.POD_CHANGED, by=by, text=str(pod))
+
+    assign_pod.alters_data = True
+
+    @transaction.atomic
     def claim(self, volunteer, *, by=None):
         self._lock()
         self.move_to(RequestStatus.CLAIMED)
@@ -582,6 +591,8 @@ class EventKind(models.TextChoices):
     REASSIGNED = "reassign", _("Reassigned")
     MATCHED = "matched", _("Connected with an offer")
     TOLD_NEIGHBOR = "told", _("Told the neighbor by phone")
+    POD_CHANGED = "pod", _("Moved to another pod")
+    CONTACT_EXPORTED = "exported", _("Contact details exported")
 
 
 class EventQuerySet(models.QuerySet):

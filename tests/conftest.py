@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 from playwright.sync_api import sync_playwright
 
 from tests.factories import make_pod, make_volunteer
@@ -12,6 +13,15 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+@pytest.fixture(autouse=True)
+def english_until_a_page_says_otherwise():
+    """The test client's requests switch the thread's language (LocaleMiddleware) and
+    never switch it back; start every test from English."""
+    translation.activate("en")
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

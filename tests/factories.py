@@ -1,9 +1,10 @@
 """Plain factory functions: sensible defaults, override what the story needs."""
 
+import importlib
 import itertools
 import time
 
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
 from django.utils import timezone
 
 from requests_app.antispam import form_started_token
@@ -43,12 +44,25 @@ def make_request(neighbor=None, category=None, **fields):
     )
 
 
+# The roles as the data migration defines them (a flushed test database has lost them).
+ROLES = importlib.import_module("volunteers.migrations.0002_roles").ROLES
+
+
+def role_group(name):
+    group, created = Group.objects.get_or_create(name=name)
+    if created and name in ROLES:
+        group.permissions.set(
+            Permission.objects.get(content_type__app_label=app, codename=codename)
+            for app, codename in ROLES[name]
+        )
+    return group
+
+
 def make_user(username=None, groups=(), **fields):
     username = username or f"user{next(_counter)}"
     user = User.objects.create_user(username=username, password="pw", **fields)
     for name in groups:
-        group, _created = Group.objects.get_or_create(name=name)
-        user.groups.add(group)
+        user.groups.add(role_group(name))
     return user
 
 

@@ -1,7 +1,14 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import F
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
 
 from volunteers.models import Pod, Volunteer
+from volunteers.services import approve_volunteer, decline_volunteer, sync_point_person_group
 
 
 @admin.register(Pod)
@@ -11,12 +18,82 @@ class PodAdmin(TranslationAdmin):
     search_fields = ["name", "slug", "area_description"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["point_people"]
+    actions = ["print_flyers"]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Whoever leads a pod is in the Point person group, and nobody else.
+        sync_point_person_group()
+
+    @admin.action(description=_("Print door flyers"))
+    def print_flyers(self, request, queryset):
+        query = urlencode([("pod", slug) for slug in queryset.values_list("slug", flat=True)])
+        return redirect(f"{reverse('volunteers:flyers')}?{query}")
+
+
+class PendingFilter(admin.SimpleListFilter):
+    title = _("approval")
+    parameter_name = "approval"
+
+    def lookups(self, request, model_admin):
+        return [("pending", _("Waiting for approval")), ("approved", _("Approved"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "pending":
+            return queryset.filter(approved_at__isnull=True)
+        if self.value() == "approved":
+            return queryset.filter(approved_at__isnull=False)
+        return queryset
 
 
 @admin.register(Volunteer)
 class VolunteerAdmin(admin.ModelAdmin):
-    list_display = ["name", "email", "approved_at", "created_at"]
-    list_filter = ["approved_at", "pods"]
+    list_display = ["name", "email", "language", "is_approved", "created_at"]
+    list_filter = [PendingFilter, "pods", "language"]
+    list_select_related = ["user"]
     search_fields = ["name", "email", "phone"]
     autocomplete_fields = ["user", "pods", "categories"]
-    readonly_fields = ["created_at", "agreed_to_privacy_at"]
+    readonly_fields = ["user", "approved_at", "created_at", "agreed_to_privacy_at"]
+    # Sign-ups waiting for a coordinator come first.
+    ordering = [F("approved_at").asc(nulls_first=True), "-created_at"]
+    actions = ["approve", "decline"]
+
+    @admin.display(boolean=True, description=_("approved"), ordering="approved_at")
+    def is_approved(self, volunteer):
+        return volunteer.approved_at is not None
+
+    @admin.action(
+        description=_("Approve: create their login and email a link"), permissions=["change"]
+    )
+    def approve(self, request, queryset):
+        pending = list(queryset.filter(approved_at__isnull=True))
+        for volunteer in pending:
+            approve_volunteer(volunteer, by=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d volunteer approved.", "%(count)d volunteers approved.", len(pending)
+            )
+            % {"count": len(pending)},
+        )
+
+    @admin.action(description=_("Decline: delete their sign-up"), permissions=["delete"])
+    def decline(self, request, queryset):
+        pending = list(queryset.filter(approved_at__isnull=True))
+        for volunteer in pending:
+            decline_volunteer(volunteer)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d sign-up declined and deleted.",
+                "%(count)d sign-ups declined and deleted.",
+                len(pending),
+            )
+            % {"count": len(pending)},
+        )
+        if len(pending) < len(queryset):
+            self.message_user(
+                request,
+                _("Approved volunteers are not deleted this way: deactivate their login instead."),
+                level=messages.WARNING,
+            )

@@ -73,6 +73,9 @@ class Volunteer(models.Model):
         verbose_name=_("helps with"),
     )
     availability = models.CharField(_("availability"), max_length=200, blank=True)
+    share_phone_on_flyer = models.BooleanField(
+        _("my first name and phone may go on my pod's door flyer"), default=False
+    )
     language = models.CharField(
         _("language for emails"), max_length=7, choices=settings.LANGUAGES, default="en"
     )

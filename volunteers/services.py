@@ -1,5 +1,13 @@
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext
 
 from requests_app.models import (
@@ -12,6 +20,9 @@ from requests_app.models import (
 )
 from requests_app.services import email_neighbor
 from volunteers.models import Volunteer
+
+VOLUNTEER_GROUP = "Volunteer"
+POINT_PERSON_GROUP = "Point person"
 
 
 @transaction.atomic
@@ -124,3 +135,67 @@ def connect_offer(offer, aid_request, *, volunteer):
     aid_request.record(EventKind.MATCHED, by=volunteer.user, text=offer.reference)
     if not offer.serves_many:
         offer.move_to(OfferStatus.FINISHED)
+
+
+# --- Coordinators ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def approve_volunteer(volunteer, *, by):
+    """A coordinator vouches for a sign-up: create the login, join the Volunteer group,
+    and email a link to choose a password, in the volunteer's language."""
+    volunteer = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
+    if volunteer.approved_at is not None:
+        return volunteer
+    user = User.objects.create_user(
+        username=volunteer.email or f"volunteer-{volunteer.pk}",
+        email=volunteer.email,
+        first_name=volunteer.name[:150],
+    )
+    user.groups.add(Group.objects.get_or_create(name=VOLUNTEER_GROUP)[0])
+    volunteer.user = user
+    volunteer.approved_at = timezone.now()
+    volunteer.save(update_fields=["user", "approved_at"])
+    if volunteer.email:
+        transaction.on_commit(lambda: send_welcome(volunteer))
+    return volunteer
+
+
+def send_welcome(volunteer):
+    user = volunteer.user
+    with translation.override(volunteer.language):
+        path = reverse(
+            "volunteers:password_reset_confirm",
+            kwargs={
+                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                "token": default_token_generator.make_token(user),
+            },
+        )
+        context = {
+            "volunteer": volunteer,
+            "username": user.username,
+            "link": f"{settings.SITE_URL}{path}",
+            "NETWORK_NAME": settings.NETWORK_NAME,
+        }
+        message = EmailMultiAlternatives(
+            subject=render_to_string("volunteers/email/approved_subject.txt", context).strip(),
+            body=render_to_string("volunteers/email/approved.txt", context),
+            to=[volunteer.email],
+        )
+        message.send()
+
+
+@transaction.atomic
+def decline_volunteer(volunteer):
+    """Decline a pending sign-up: nothing about them is kept."""
+    if volunteer.approved_at is not None:
+        raise ValueError("Only a pending sign-up can be declined.")
+    volunteer.pods.clear()
+    volunteer.categories.clear()
+    volunteer.delete()
+
+
+def sync_point_person_group():
+    """The Point person group is exactly the people who lead a pod."""
+    group, _created = Group.objects.get_or_create(name=POINT_PERSON_GROUP)
+    group.user_set.set(User.objects.filter(volunteer__pods_led__isnull=False).distinct())

@@ -80,4 +80,6 @@ urlpatterns = [
         name="connect",
     ),
     path("work/offers/<str:reference>/", views.offer_detail, name="offer"),
+    path("coordinators/flyers/", views.flyers, name="flyers"),
+    path("coordinators/reports/", views.reports, name="reports"),
 ]

@@ -1,11 +1,14 @@
+import csv
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, F, Max, Q, When
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -14,8 +17,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from requests_app.antispam import allow_public_post
+from requests_app.exports import safe_cell
 from requests_app.models import (
     ACTIVE,
+    Category,
     EventKind,
     InvalidTransition,
     Offer,
@@ -24,6 +29,7 @@ from requests_app.models import (
 )
 from requests_app.services import create_requests
 from volunteers.access import get_request_for, reveal_contact_details, volunteer_required
+from volunteers.flyers import flyer_for, short_address
 from volunteers.forms import (
     AttemptForm,
     CloseForm,
@@ -35,6 +41,8 @@ from volunteers.forms import (
     TextForm,
     TriageForm,
 )
+from volunteers.models import Pod
+from volunteers.reports import TABLES, build_report
 from volunteers.services import (
     AlreadyTaken,
     claim_request,
@@ -525,3 +533,64 @@ def connect(request, reference, offer_reference, *, role):
             request, _("Connected. The request is yours now: get in touch with the neighbor.")
         )
     return _back(aid_request)
+
+
+# --- Coordinators: flyers and reports --------------------------------------------------
+
+FLYER_LANGUAGES = 2
+
+
+@staff_member_required
+@permission_required("volunteers.view_pod", raise_exception=True)
+def flyers(request):
+    """Printable door flyers for the chosen pods, in one or two languages side by side."""
+    known = dict(settings.LANGUAGES)
+    codes = [code for code in request.GET.getlist("lang") if code in known][:FLYER_LANGUAGES]
+    codes = codes or [get_language()]
+    pods = Pod.objects.filter(slug__in=request.GET.getlist("pod")).prefetch_related("point_people")
+    return render(
+        request,
+        "volunteers/flyers.html",
+        {
+            "flyers": [flyer_for(pod, codes) for pod in pods],
+            "needs": list(Category.objects.for_needs()),
+            "languages": settings.LANGUAGES,
+            "chosen_languages": codes,
+            "pods": Pod.objects.active(),
+            "chosen_pods": request.GET.getlist("pod"),
+            "short_address": short_address(),
+        },
+    )
+
+
+REPORT_PERIODS = {4, 12, 26, 52}
+
+
+@staff_member_required
+@permission_required("requests_app.view_request", raise_exception=True)
+def reports(request):
+    """How the network is doing. ?csv=<table> downloads one table's numbers."""
+    try:
+        weeks = int(request.GET.get("weeks", 12))
+    except ValueError:
+        weeks = 12
+    weeks = weeks if weeks in REPORT_PERIODS else 12
+    report = build_report(weeks=weeks, stale_days=settings.CLAIM_STALE_DAYS)
+    table_name = request.GET.get("csv")
+    if table_name in TABLES:
+        table = report[table_name]
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{table.slug}-{weeks}-weeks.csv"'
+        writer = csv.writer(response)
+        writer.writerow([str(column) for column in table.columns])
+        writer.writerows([safe_cell(value) for value in row] for row in table.rows)
+        return response
+    return render(
+        request,
+        "volunteers/reports.html",
+        {
+            "report": report,
+            "tables": [report[name] for name in TABLES],
+            "periods": sorted(REPORT_PERIODS),
+        },
+    )

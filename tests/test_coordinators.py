@@ -1,0 +1,385 @@
+"""Coordinators run the network from the admin: approvals, point people, exports,
+bulk actions, door flyers and reports."""
+
+import csv
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Group, Permission, User
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from requests_app.models import Claim, EventKind, Request, RequestStatus
+from tests.factories import (
+    make_category,
+    make_neighbor,
+    make_offer,
+    make_pod,
+    make_request,
+    make_user,
+    make_volunteer,
+)
+from volunteers.models import Volunteer
+from volunteers.reports import build_report
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def coordinator_client():
+    client = Client()
+    client.force_login(make_user("maria", groups=["Coordinator"], is_staff=True))
+    return client
+
+
+def changelist(model):
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+
+
+def run_action(client, model, action, objects, **extra):
+    return client.post(
+        changelist(model),
+        {"action": action, "_selected_action": [obj.pk for obj in objects], **extra},
+    )
+
+
+# --- Admin lists --------------------------------------------------------------------------
+
+
+ADMIN_MODELS = [
+    model
+    for model in admin.site._registry
+    if model._meta.app_label in {"requests_app", "volunteers"}
+]
+
+
+def fill(how_many):
+    pod = make_pod()
+    category = make_category("groceries")
+    helper = make_volunteer("Ben", pods=[pod])
+    pod.point_people.add(helper)
+    neighbor = make_neighbor()
+    for n in range(how_many):
+        aid_request = make_request(neighbor=neighbor, category=category, pod=pod)
+        aid_request.claim(helper)
+        make_offer(neighbor=neighbor, category=category, pod=pod)
+        make_volunteer(f"V{n}", pods=[pod])
+        make_pod()
+
+
+@pytest.mark.parametrize("how_many", [5, 200])
+@pytest.mark.parametrize("model", ADMIN_MODELS, ids=lambda m: m.__name__)
+def test_admin_lists_run_the_same_queries_for_5_or_200_rows(
+    coordinator_client, model, how_many, django_assert_max_num_queries
+):
+    fill(how_many)
+    with django_assert_max_num_queries(14):
+        assert coordinator_client.get(changelist(model)).status_code == 200
+
+
+# --- Volunteer approval ------------------------------------------------------------------
+
+
+def test_a_sign_up_is_approved_and_the_volunteer_sets_a_password_from_the_email(
+    coordinator_client, django_capture_on_commit_callbacks
+):
+    pod = make_pod("South Side")
+    pending = Volunteer.objects.create(name="Dani Flores", email="dani@example.org", language="es")
+    pending.pods.add(pod)
+    older = make_volunteer("Already in")
+    listing = coordinator_client.get(changelist(Volunteer)).content.decode()
+    assert listing.index("Dani Flores") < listing.index("Already in")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run_action(coordinator_client, Volunteer, "approve", [pending, older])
+
+    pending.refresh_from_db()
+    assert pending.approved_at is not None
+    assert pending.user.groups.filter(name="Volunteer").exists()
+    assert list(pending.pods.all()) == [pod]
+    (email,) = mail.outbox
+    assert email.to == ["dani@example.org"]
+    with translation.override("es"):
+        assert (
+            translation.gettext("Open this link to choose your password. It works for three days:")
+            in email.body
+        )
+    link = re.search(r"http://\S+/es/accounts/reset/\S+", email.body).group(0)
+
+    volunteer_client = Client()
+    form_page = volunteer_client.get(link.replace("http://127.0.0.1:8000", ""), follow=True)
+    volunteer_client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "una contraseña muy larga", "new_password2": "una contraseña muy larga"},
+    )
+    assert volunteer_client.login(username="dani@example.org", password="una contraseña muy larga")
+
+
+def test_declining_a_sign_up_deletes_it_and_never_an_approved_volunteer(coordinator_client):
+    pending = Volunteer.objects.create(name="Spam", email="spam@example.org")
+    approved = make_volunteer("Real")
+    run_action(coordinator_client, Volunteer, "decline", [pending, approved])
+    assert not Volunteer.objects.filter(pk=pending.pk).exists()
+    assert Volunteer.objects.filter(pk=approved.pk).exists()
+
+
+def test_point_people_join_and_leave_the_point_person_group_with_the_pod(coordinator_client):
+    pod = make_pod("Warrendale", slug="warrendale")
+    ana = make_volunteer("Ana", pods=[pod])
+    url = reverse("admin:volunteers_pod_change", args=[pod.pk])
+    data = {"name_en": "Warrendale", "slug": "warrendale", "active": "on", "point_people": [ana.pk]}
+
+    coordinator_client.post(url, data)
+    assert ana.user.groups.filter(name="Point person").exists()
+
+    coordinator_client.post(url, {**data, "point_people": []})
+    assert not ana.user.groups.filter(name="Point person").exists()
+
+
+# --- Exports ----------------------------------------------------------------------------
+
+
+def exported(response):
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def test_the_plain_export_has_no_contact_details(coordinator_client):
+    neighbor = make_neighbor(
+        name="Rosa", phone="+16175550142", email="rosa@example.org", address="77 Sentinel St"
+    )
+    aid_request = make_request(neighbor=neighbor, details="Call me at 617 555 0142")
+
+    response = run_action(coordinator_client, Request, "export_csv", [aid_request])
+
+    text = str(exported(response))
+    assert aid_request.reference in text
+    for secret in ["Rosa", "5550142", "555 0142", "rosa@example.org", "Sentinel"]:
+        assert secret not in text
+    assert not aid_request.events.filter(kind=EventKind.CONTACT_EXPORTED).exists()
+
+
+def test_the_contact_export_needs_its_own_permission_and_is_recorded(coordinator_client):
+    neighbor = make_neighbor(name='=HYPERLINK("http://evil")', phone="+16175550142")
+    aid_request = make_request(neighbor=neighbor)
+
+    refused = run_action(coordinator_client, Request, "export_csv_with_contact", [aid_request])
+    assert not hasattr(refused, "streaming_content")
+    assert not aid_request.events.exists()
+
+    maria = User.objects.get(username="maria")
+    maria.user_permissions.add(Permission.objects.get(codename="export_contact_details"))
+    coordinator_client.force_login(User.objects.get(pk=maria.pk))
+    rows = exported(
+        run_action(coordinator_client, Request, "export_csv_with_contact", [aid_request])
+    )
+
+    # A leading + would make a spreadsheet evaluate the cell: it is quoted, like =.
+    assert "'+16175550142" in rows[1]
+    assert '\'=HYPERLINK("http://evil")' in rows[1]
+    event = aid_request.events.get(kind=EventKind.CONTACT_EXPORTED)
+    assert event.actor == maria
+
+
+def test_staff_without_the_export_permission_cannot_export(db):
+    viewer = make_user("viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_request"))
+    client = Client()
+    client.force_login(viewer)
+    aid_request = make_request()
+    response = run_action(client, Request, "export_csv", [aid_request])
+    assert not hasattr(response, "streaming_content")
+
+
+# --- Bulk actions -------------------------------------------------------------------------
+
+
+def test_bulk_move_to_a_pod_asks_which_pod_then_moves_and_records(coordinator_client):
+    requests = [make_request() for _ in range(3)]
+    pod = make_pod("Prospect Hill")
+
+    ask = run_action(coordinator_client, Request, "assign_pod", requests)
+    assert ask.status_code == 200
+    assert "Prospect Hill" in ask.content.decode()
+
+    run_action(coordinator_client, Request, "assign_pod", requests, apply="1", pod=pod.pk)
+    assert Request.objects.filter(pod=pod).count() == 3
+    assert all(r.events.filter(kind=EventKind.POD_CHANGED).exists() for r in requests)
+
+
+def test_bulk_close_as_duplicates_keeps_the_original_open(coordinator_client):
+    original, copy_one, copy_two = (make_request() for _ in range(3))
+    copy_two.withdraw()
+    run_action(
+        coordinator_client,
+        Request,
+        "close_as_duplicate",
+        [original, copy_one, copy_two],
+        apply="1",
+        reference=original.reference,
+    )
+    statuses = dict(Request.objects.values_list("pk", "status"))
+    assert statuses[original.pk] == RequestStatus.NEW
+    assert statuses[copy_one.pk] == RequestStatus.DUPLICATE
+    assert statuses[copy_two.pk] == RequestStatus.WITHDRAWN
+
+
+# --- Door flyers ---------------------------------------------------------------------------
+
+
+def flyer_page(client, *pods, languages=()):
+    query = [("pod", pod.slug) for pod in pods] + [("lang", code) for code in languages]
+    return client.get(reverse("volunteers:flyers"), query)
+
+
+def test_a_flyer_in_arabic_and_chinese_side_by_side(coordinator_client, settings):
+    settings.SITE_URL = "https://aid.example.org"
+    pod = make_pod("Prospect Hill", slug="prospect-hill")
+    ana = make_volunteer(
+        "Ana Lúcia Souza", pods=[pod], phone="+16175550111", share_phone_on_flyer=True
+    )
+    pod.point_people.add(ana)
+    make_category(
+        "groceries", name="Groceries", name_ar="البقالة", name_zh_hans="食品", applies_to="needs"
+    )
+
+    html = flyer_page(coordinator_client, pod, languages=["ar", "zh-hans"]).content.decode()
+
+    assert '<section class="side" lang="ar" dir="rtl">' in html
+    assert '<section class="side" lang="zh-hans" dir="ltr">' in html
+    assert "البقالة" in html
+    assert "食品" in html
+    assert "Ana " in html
+    assert "Souza" not in html
+    assert "(617) 555-0111" in html
+    assert "aid.example.org" in html
+    assert html.count("<svg") == 2
+    with translation.override("ar"):
+        assert translation.gettext("Neighbors helping neighbors") in html
+
+
+def test_a_point_person_who_did_not_agree_is_not_on_the_flyer(coordinator_client):
+    pod = make_pod()
+    pod.point_people.add(make_volunteer("Quiet Person", pods=[pod], phone="+16175550122"))
+    html = flyer_page(coordinator_client, pod).content.decode()
+    assert "Quiet" not in html
+    assert "5550122" not in html
+
+
+def test_flyers_are_for_coordinators_only(client, volunteer):
+    client.force_login(volunteer.user)
+    assert flyer_page(client, make_pod()).status_code == 302
+
+
+# --- Reports -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def network_month():
+    """A hand-counted month: 6 requests in 2 pods, 3 languages."""
+    now = timezone.now()
+    north, south = make_pod("North"), make_pod("South")
+    food = make_category("food-r", name="Food")
+    rides = make_category("rides-r", name="Rides")
+    helper = make_volunteer("Ben")
+
+    def made(days_ago, **fields):
+        aid_request = make_request(**fields)
+        Request.objects.filter(pk=aid_request.pk).update(created_at=now - timedelta(days=days_ago))
+        aid_request.refresh_from_db()
+        return aid_request
+
+    fulfilled = made(10, category=food, pod=north, language="es")
+    fulfilled.claim(helper)
+    Claim.objects.filter(request=fulfilled).update(
+        claimed_at=fulfilled.created_at + timedelta(hours=2)
+    )
+    fulfilled.close(RequestStatus.FULFILLED, by=None)
+    Request.objects.filter(pk=fulfilled.pk).update(
+        closed_at=fulfilled.created_at + timedelta(days=1)
+    )
+
+    cannot = made(9, category=rides, pod=north, language="ht")
+    cannot.claim(helper)
+    Claim.objects.filter(request=cannot).update(claimed_at=cannot.created_at + timedelta(hours=6))
+    cannot.close(RequestStatus.COULD_NOT_HELP, by=None, note="No car")
+    Request.objects.filter(pk=cannot.pk).update(closed_at=cannot.created_at + timedelta(days=3))
+
+    stale_open = made(8, category=food, pod=south, language="es")
+    stale_open.triage(by=None, pod=south, urgency=2)
+    claimed = made(2, category=food, pod=south, language="en")
+    claimed.claim(helper)
+    Claim.objects.filter(request=claimed).update(
+        claimed_at=claimed.created_at + timedelta(hours=10)
+    )
+    made(1, category=rides, pod=None, language="ht")
+    made(200, category=food, pod=north, language="en")  # outside the 12 weeks
+    make_offer(category=food)
+    make_offer(category=food, status="paused")
+    return now
+
+
+def test_report_numbers_match_a_hand_counted_month(network_month):
+    report = build_report(weeks=12, stale_days=6, now=network_month)
+
+    assert report["totals"] == {"total": 5, "closed": 2, "helped": 1}
+    assert report["share_with_outcome"] == 40
+    # First claims after 2, 6 and 10 hours: the median is 6 hours.
+    assert report["median_to_claim"] == timedelta(hours=6)
+    # Outcomes after 1 and 3 days: the lower median is 1 day.
+    assert report["median_to_outcome"] == timedelta(days=1)
+    # Open and stale is the state today, whatever the period: the 200-day-old request
+    # in North still waits.
+    assert sorted(report["per_pod"].rows, key=str) == sorted(
+        [("North", 0, 1), ("South", 1, 1), ("No pod yet", 1, 0)], key=str
+    )
+    assert sorted(report["by_language"].rows) == [
+        ("English", 0, 0, 1),
+        ("Español", 1, 0, 1),
+        ("Kreyòl ayisyen", 0, 1, 1),
+    ]
+    assert sorted(report["by_need"].rows) == [("Food", 3), ("Rides", 2)]
+    assert sorted(report["offers_vs_requests"].rows) == [("Food", 3, 1), ("Rides", 2, 0)]
+    assert sum(sum(row[1:]) for row in report["weekly"].rows) == 5
+
+
+def test_the_report_page_shows_charts_tables_and_no_neighbor(coordinator_client, network_month):
+    make_request(neighbor=make_neighbor(name="Secret Name", phone="+16175550999"))
+    html = coordinator_client.get(reverse("volunteers:reports")).content.decode()
+    assert html.count("<svg") == 5
+    assert "<table>" in html
+    assert "Secret Name" not in html
+    assert "5550999" not in html
+
+
+def test_each_report_table_downloads_as_csv(coordinator_client, network_month):
+    response = coordinator_client.get(reverse("volunteers:reports"), {"csv": "by_need"})
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["Need", "Requests"]
+    assert sorted(rows[1:]) == [["Food", "3"], ["Rides", "2"]]
+
+
+@pytest.mark.parametrize("how_many", [5, 200])
+def test_reports_run_the_same_queries_whatever_the_data_size(
+    coordinator_client, how_many, django_assert_max_num_queries
+):
+    fill(how_many)
+    with django_assert_max_num_queries(16):
+        assert coordinator_client.get(reverse("volunteers:reports")).status_code == 200
+
+
+@pytest.mark.parametrize("weeks", ["abc", "-1", "9999999999999999999", "%00"])
+def test_garbage_report_periods_fall_back_to_twelve_weeks(coordinator_client, weeks):
+    assert (
+        coordinator_client.get(reverse("volunteers:reports"), {"weeks": weeks}).status_code == 200
+    )
+
+
+def test_reports_are_for_coordinators_only(client, volunteer):
+    client.force_login(volunteer.user)
+    assert client.get(reverse("volunteers:reports")).status_code == 302
+    assert Group.objects.filter(name="Coordinator").exists()
