@@ -1,4 +1,6 @@
 import secrets
+from calendar import monthrange
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -236,6 +238,35 @@ class Channel(models.TextChoices):
     IN_PERSON = "person", _("In person")
 
 
+class Repeat(models.TextChoices):
+    NEVER = "", _("Does not repeat")
+    WEEKLY = "weekly", _("Every week")
+    BIWEEKLY = "biweekly", _("Every two weeks")
+    MONTHLY = "monthly", _("Every month")
+
+
+def next_date(repeat, previous, *, anchor_day):
+    """The date after `previous` in a series. Monthly series keep their day of the month
+    where the month has it (the 31st becomes the 30th in April, then the 31st again)."""
+    if repeat == Repeat.WEEKLY:
+        return previous + timedelta(weeks=1)
+    if repeat == Repeat.BIWEEKLY:
+        return previous + timedelta(weeks=2)
+    year, month = (
+        (previous.year + 1, 1) if previous.month == 12 else (previous.year, previous.month + 1)
+    )
+    return date(year, month, min(anchor_day, monthrange(year, month)[1]))
+
+
+class OfferedToSomeoneElse(InvalidTransition):
+    """A repeating request's next date is kept for the volunteer who did the last one."""
+
+    def __init__(self, volunteer, until):
+        self.volunteer = volunteer
+        self.until = until
+        Exception.__init__(self, f"offered to {volunteer} until {until}")
+
+
 class RequestQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status__in=ACTIVE)
@@ -342,6 +373,31 @@ class Request(models.Model):
     )
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # Unclaimed in its pod too long: shown to the whole network with a mark.
+    escalated_at = models.DateTimeField(_("offered to the whole network"), null=True, blank=True)
+    # Repeating help (meal trains, weekly groceries, check-in calls). The first request of
+    # a series holds the rule; each occurrence points to it and has its own date.
+    repeat = models.CharField(_("repeats"), max_length=8, choices=Repeat, blank=True, default="")
+    repeat_until = models.DateField(_("repeats until"), null=True, blank=True)
+    repeat_stopped_at = models.DateTimeField(_("stopped repeating"), null=True, blank=True)
+    series = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="occurrences",
+        verbose_name=_("first of the series"),
+    )
+    due_date = models.DateField(_("date"), null=True, blank=True)
+    offered_to = models.ForeignKey(
+        "volunteers.Volunteer",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("offered first to"),
+    )
+    offered_until = models.DateTimeField(_("offered first until"), null=True, blank=True)
 
     objects = RequestQuerySet.as_manager()
 
@@ -421,9 +477,9 @@ class Request(models.Model):
     def _save_status(self, *extra_fields):
         self.save(update_fields=["status", "status_changed_at", "closed_at", *extra_fields])
 
-    def record(self, kind, *, by=None, by_neighbor=False, text=""):
+    def record(self, kind, *, by=None, by_neighbor=False, text="", notice=""):
         return Event.objects.create(
-            request=self, kind=kind, actor=by, by_neighbor=by_neighbor, text=text
+            request=self, kind=kind, actor=by, by_neighbor=by_neighbor, text=text, notice=notice
         )
 
     @transaction.atomic
@@ -439,6 +495,15 @@ class Request(models.Model):
     triage.alters_data = True
 
     @transaction.atomic
+    def offer_to_network(self):
+        """Unclaimed in its pod for too long: every volunteer's queue shows it, marked."""
+        self.escalated_at = timezone.now()
+        self.save(update_fields=["escalated_at"])
+        return self.record(EventKind.REMINDER_SENT, notice=Notice.OPEN_TO_NETWORK)
+
+    offer_to_network.alters_data = True
+
+    @transaction.atomic
     def assign_pod(self, pod, *, by):
         """Move the request to another pod (its status stays as it is)."""
         self.pod = pod
@@ -450,6 +515,13 @@ class Request(models.Model):
     @transaction.atomic
     def claim(self, volunteer, *, by=None):
         self._lock()
+        if (
+            self.offered_to_id
+            and self.offered_to_id != volunteer.pk
+            and self.offered_until
+            and self.offered_until > timezone.now()
+        ):
+            raise OfferedToSomeoneElse(self.offered_to, self.offered_until)
         self.move_to(RequestStatus.CLAIMED)
         self._save_status()
         claim = Claim.objects.create(request=self, volunteer=volunteer)
@@ -504,8 +576,87 @@ class Request(models.Model):
         self.duplicate_of = duplicate_of if outcome == RequestStatus.DUPLICATE else None
         self._save_status("outcome_note", "referral", "duplicate_of")
         self.record(EventKind.CLOSED, by=by, text=self.get_status_display())
+        self.schedule_next_occurrence()
 
     close.alters_data = True
+
+    # --- Repeating help -------------------------------------------------------------
+
+    @property
+    def series_root(self):
+        return self.series if self.series_id else self
+
+    @property
+    def repeats(self):
+        root = self.series_root
+        return bool(root.repeat) and root.repeat_stopped_at is None
+
+    def set_repeat(self, repeat, *, until=None, first_date=None, by):
+        """Make this request the first of a series (or change its rule)."""
+        root = self.series_root
+        root.repeat = repeat
+        root.repeat_until = until
+        root.repeat_stopped_at = None
+        root.due_date = root.due_date or first_date or timezone.localdate()
+        root.save(update_fields=["repeat", "repeat_until", "repeat_stopped_at", "due_date"])
+        root.record(EventKind.NOTE, by=by, text=f"{root.get_repeat_display()}")
+
+    set_repeat.alters_data = True
+
+    def stop_repeating(self, *, by):
+        root = self.series_root
+        root.repeat_stopped_at = timezone.now()
+        root.save(update_fields=["repeat_stopped_at"])
+        root.record(EventKind.REPEAT_STOPPED, by=by)
+
+    stop_repeating.alters_data = True
+
+    def next_occurrence_date(self):
+        root = self.series_root
+        if not self.repeats or self.due_date is None:
+            return None
+        upcoming = next_date(root.repeat, self.due_date, anchor_day=root.due_date.day)
+        if root.repeat_until and upcoming > root.repeat_until:
+            return None
+        return upcoming
+
+    def schedule_next_occurrence(self):
+        """When an occurrence closes, the next one is created for its date: first for the
+        volunteer who signed up for that date on the rota, otherwise offered for a day to
+        whoever did this one (continuity matters), then to the pod."""
+        if self.status in {RequestStatus.WITHDRAWN, RequestStatus.DUPLICATE}:
+            return None
+        upcoming = self.next_occurrence_date()
+        root = self.series_root
+        if upcoming is None or root.occurrences.filter(due_date=upcoming).exists():
+            return None
+        last_claim = self.claims.order_by("-claimed_at").first()
+        signup = RotaSignup.objects.filter(series=root, date=upcoming).first()
+        occurrence = create_with_unique_reference(
+            Request,
+            neighbor_id=self.neighbor_id,
+            category_id=self.category_id,
+            details=self.details,
+            urgency=self.urgency,
+            language=self.language,
+            pod_id=self.pod_id,
+            channel=self.channel,
+            status_token=self.status_token,
+            series=root,
+            due_date=upcoming,
+            offered_to=None if signup else (last_claim.volunteer if last_claim else None),
+            offered_until=None
+            if signup or not last_claim
+            else timezone.now() + timedelta(hours=settings.REPEAT_OFFER_HOURS),
+        )
+        occurrence.record(EventKind.SUBMITTED, text=f"{upcoming:%Y-%m-%d}")
+        occurrence.move_to(RequestStatus.OPEN)
+        occurrence._save_status()
+        if signup:
+            occurrence.claim(signup.volunteer)
+        return occurrence
+
+    schedule_next_occurrence.alters_data = True
 
     @transaction.atomic
     def withdraw(self):
@@ -593,6 +744,18 @@ class EventKind(models.TextChoices):
     TOLD_NEIGHBOR = "told", _("Told the neighbor by phone")
     POD_CHANGED = "pod", _("Moved to another pod")
     CONTACT_EXPORTED = "exported", _("Contact details exported")
+    REPEAT_STOPPED = "nomore", _("Stopped repeating")
+
+
+class Notice(models.TextChoices):
+    """The follow-up notices, each recorded once on the timeline (run_followups)."""
+
+    NEW_TO_POINT_PEOPLE = "new_pod", _("Still new: point people told")
+    NEW_TO_COORDINATORS = "new_coord", _("Still new: coordinators told")
+    OPEN_TO_NETWORK = "network", _("Offered to the whole network")
+    CLAIM_REMINDER = "claim_6d", _("Reminder to the volunteer")
+    CLAIM_RELEASED = "claim_9d", _("Released after no activity")
+    MESSAGE_UNANSWERED = "msg_24h", _("Neighbor's message unanswered")
 
 
 class EventQuerySet(models.QuerySet):
@@ -620,6 +783,7 @@ class Event(models.Model):
     )
     by_neighbor = models.BooleanField(_("by the neighbor"), default=False)
     text = models.TextField(_("text"), max_length=4000, blank=True)
+    notice = models.CharField(_("notice"), max_length=10, choices=Notice, blank=True)
     created_at = models.DateTimeField(_("when"), default=timezone.now)
 
     objects = EventQuerySet.as_manager()
@@ -778,6 +942,31 @@ def create_with_unique_reference(model, **fields):
             if "reference" not in str(error):
                 raise
     raise IntegrityError("Could not find a free reference after 5 attempts.")
+
+
+class RotaSignup(models.Model):
+    """A volunteer takes a coming date of a repeating request."""
+
+    series = models.ForeignKey(
+        Request, on_delete=models.CASCADE, related_name="rota", verbose_name=_("series")
+    )
+    date = models.DateField(_("date"))
+    volunteer = models.ForeignKey(
+        "volunteers.Volunteer",
+        on_delete=models.CASCADE,
+        related_name="rota_signups",
+        verbose_name=_("volunteer"),
+    )
+
+    class Meta:
+        verbose_name = _("rota sign-up")
+        verbose_name_plural = _("rota sign-ups")
+        constraints = [
+            models.UniqueConstraint(fields=["series", "date"], name="one_volunteer_per_rota_date")
+        ]
+
+    def __str__(self):
+        return f"{self.series} {self.date}"
 
 
 class RateLimitBucket(models.Model):

@@ -14,6 +14,7 @@ from requests_app.models import (
     CLOSED,
     Category,
     Channel,
+    Repeat,
     Request,
     RequestStatus,
     Resource,
@@ -218,3 +219,25 @@ class SignInForm(AuthenticationForm):
             raise forms.ValidationError(
                 _("Your sign-up is waiting for a coordinator's approval."), code="not_approved"
             )
+
+
+class RepeatForm(forms.Form):
+    repeat = forms.ChoiceField(
+        label=_("Repeats"), choices=[c for c in Repeat.choices if c[0]], widget=forms.RadioSelect
+    )
+    first_date = forms.DateField(
+        label=_("Date of this one"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("Until (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Leave empty to repeat until someone stops it."),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        first, until = cleaned.get("first_date"), cleaned.get("until")
+        if first and until and until < first:
+            self.add_error("until", _("The last date cannot be before the first one."))
+        return cleaned

@@ -15,6 +15,7 @@ from requests_app.models import (
     EventKind,
     InvalidTransition,
     Offer,
+    OfferedToSomeoneElse,
     OfferStatus,
     RequestStatus,
 )
@@ -64,6 +65,8 @@ def claim_request(aid_request, *, volunteer, by=None):
     the second sees 'claimed' and gets AlreadyTaken, naming who has it."""
     try:
         return aid_request.claim(volunteer, by=by)
+    except OfferedToSomeoneElse:
+        raise
     except InvalidTransition:
         holder = (
             Claim.objects.filter(request=aid_request, released_at__isnull=True)

@@ -18,6 +18,7 @@ request_actions = [
     "triage",
     "reassign",
     "reopen",
+    "repeat",
 ]
 
 urlpatterns = [
@@ -80,6 +81,7 @@ urlpatterns = [
         name="connect",
     ),
     path("work/offers/<str:reference>/", views.offer_detail, name="offer"),
+    path("work/requests/<str:reference>/rota/", views.rota, name="rota"),
     path("coordinators/flyers/", views.flyers, name="flyers"),
     path("coordinators/reports/", views.reports, name="reports"),
 ]

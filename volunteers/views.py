@@ -1,5 +1,5 @@
 import csv
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -7,10 +7,11 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Case, F, Max, Q, When
+from django.db.models import Case, Count, F, Max, Q, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -20,12 +21,16 @@ from requests_app.antispam import allow_public_post
 from requests_app.exports import safe_cell
 from requests_app.models import (
     ACTIVE,
+    CLOSED,
     Category,
     EventKind,
     InvalidTransition,
     Offer,
+    OfferedToSomeoneElse,
     Request,
     RequestStatus,
+    RotaSignup,
+    next_date,
 )
 from requests_app.services import create_requests
 from volunteers.access import get_request_for, reveal_contact_details, volunteer_required
@@ -36,6 +41,7 @@ from volunteers.forms import (
     QueueFilterForm,
     ReasonForm,
     ReassignForm,
+    RepeatForm,
     SignUpForm,
     TakeRequestForm,
     TextForm,
@@ -154,6 +160,24 @@ def my_work(request, *, role):
         claims__volunteer=role.volunteer,
         claims__released_at__isnull=True,
     ).order_by("last_activity")
+    told = Q(events__kind=EventKind.TOLD_NEIGHBOR)
+    untold = (
+        Request.objects.select_related("category", "pod")
+        .filter(status__in=CLOSED, neighbor__email="", neighbor__contact_erased_at__isnull=True)
+        .exclude(status__in=[RequestStatus.WITHDRAWN, RequestStatus.DUPLICATE])
+        .annotate(told=Count("events", filter=told))
+        .filter(told=0)
+    )
+    untold_pods = Q() if role.coordinator else Q(pod__in=role.led_pod_ids)
+    untold = (
+        untold.filter(
+            Q(claims__volunteer=role.volunteer, claims__released_at__isnull=True) | untold_pods
+            if (role.led_pod_ids or role.coordinator)
+            else Q(claims__volunteer=role.volunteer, claims__released_at__isnull=True)
+        )
+        .distinct()
+        .order_by("closed_at")[:50]
+    )
     attention = None
     if role.led_pod_ids or role.coordinator:
         pods = Q() if role.coordinator else Q(pod__in=role.led_pod_ids)
@@ -174,7 +198,7 @@ def my_work(request, *, role):
     return render(
         request,
         "volunteers/my_work.html",
-        {"mine": mine, "attention": attention, "now": now},
+        {"mine": mine, "attention": attention, "untold": untold, "now": now},
     )
 
 
@@ -215,6 +239,9 @@ def _request_page(request, role, aid_request, *, status=200, **forms):
         or TriageForm(initial={"pod": aid_request.pod_id, "urgency": aid_request.urgency}),
         "reassign_form": forms.get("reassign_form") or ReassignForm(),
         "reopen_form": forms.get("reopen_form") or ReasonForm(),
+        "repeat_form": forms.get("repeat_form")
+        or RepeatForm(initial={"first_date": aid_request.due_date or timezone.localdate()}),
+        "series": aid_request.series_root,
     }
     return render(request, "volunteers/request_detail.html", context, status=status)
 
@@ -256,6 +283,17 @@ def claim(request, reference, *, role):
     aid_request = get_request_for(role, reference)
     try:
         claim_request(aid_request, volunteer=role.volunteer)
+    except OfferedToSomeoneElse as offered:
+        messages.error(
+            request,
+            _(
+                "This date is kept for %(name)s, who helped last time, until %(time)s. You can take it after that."
+            )
+            % {
+                "name": offered.volunteer.name,
+                "time": date_format(timezone.localtime(offered.until), "SHORT_DATETIME_FORMAT"),
+            },
+        )
     except AlreadyTaken as taken:
         if taken.holder is None:
             messages.error(request, _("This request is closed, so it cannot be claimed."))
@@ -594,3 +632,87 @@ def reports(request):
             "periods": sorted(REPORT_PERIODS),
         },
     )
+
+
+# --- Repeating help --------------------------------------------------------------------
+
+ROTA_DATES = 8
+
+
+@require_POST
+@volunteer_required
+def repeat(request, reference, *, role):
+    aid_request = get_request_for(role, reference)
+    if not role.can_manage(aid_request):
+        return _refuse(request, aid_request)
+    if request.POST.get("stop"):
+        aid_request.stop_repeating(by=request.user)
+        messages.success(request, _("It will not repeat anymore. Open dates stay as they are."))
+        return _back(aid_request)
+    form = RepeatForm(request.POST)
+    if not form.is_valid():
+        return _request_page(request, role, aid_request, status=400, repeat_form=form)
+    aid_request.set_repeat(
+        form.cleaned_data["repeat"],
+        until=form.cleaned_data["until"],
+        first_date=form.cleaned_data["first_date"],
+        by=request.user,
+    )
+    messages.success(request, _("Saved. When this one is done, the next date is created."))
+    return _back(aid_request)
+
+
+@volunteer_required
+def rota(request, reference, *, role):
+    """The coming dates of a repeating request and who has taken each."""
+    aid_request = get_request_for(role, reference)
+    series = aid_request.series_root
+    if not series.repeat:
+        raise Http404
+    if request.method == "POST":
+        return _rota_change(request, role, series)
+    occurrences = {
+        occurrence.due_date: occurrence
+        for occurrence in Request.objects.filter(Q(pk=series.pk) | Q(series=series))
+        .exclude(due_date=None)
+        .with_active_claim()
+    }
+    coming = _coming_dates(series, max(occurrences), ROTA_DATES) if occurrences else []
+    today = timezone.localdate()
+    signups = {signup.date: signup for signup in series.rota.select_related("volunteer")}
+    rows = [
+        {"date": day, "occurrence": occurrences.get(day), "signup": signups.get(day)}
+        for day in sorted({day for day in occurrences if day >= today} | set(coming))
+    ]
+    return render(
+        request,
+        "volunteers/rota.html",
+        {"series": series, "aid_request": aid_request, "rows": rows, "me": role.volunteer},
+    )
+
+
+def _coming_dates(series, start, count):
+    """Up to `count` dates after `start`, while the series repeats."""
+    dates, day = [], start
+    while series.repeats and len(dates) < count:
+        day = next_date(series.repeat, day, anchor_day=series.due_date.day)
+        if series.repeat_until and day > series.repeat_until:
+            break
+        dates.append(day)
+    return dates
+
+
+def _rota_change(request, role, series):
+    try:
+        day = date.fromisoformat(request.POST.get("date", ""))
+    except ValueError:
+        raise Http404 from None
+    if request.POST.get("action") == "leave":
+        RotaSignup.objects.filter(series=series, date=day, volunteer=role.volunteer).delete()
+        messages.success(request, _("You are no longer down for that date."))
+    elif RotaSignup.objects.filter(series=series, date=day).exists():
+        messages.error(request, _("Someone already took that date. Thank you!"))
+    else:
+        RotaSignup.objects.create(series=series, date=day, volunteer=role.volunteer)
+        messages.success(request, _("You are down for that date. Thank you!"))
+    return redirect("volunteers:rota", reference=series.reference)

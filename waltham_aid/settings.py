@@ -189,3 +189,13 @@ UNREACHABLE_AFTER_ATTEMPTS = int(os.environ.get("UNREACHABLE_AFTER_ATTEMPTS", "2
 # When a request needs a point person's attention.
 NEW_STALE_HOURS = int(os.environ.get("NEW_STALE_HOURS", "48"))
 CLAIM_STALE_DAYS = int(os.environ.get("CLAIM_STALE_DAYS", "6"))
+
+# --- Follow-ups (manage.py run_followups, every 15 minutes) ---------------------------
+FOLLOWUP_NEW_TO_POINT_PEOPLE_HOURS = int(os.environ.get("FOLLOWUP_NEW_TO_POINT_PEOPLE_HOURS", "24"))
+FOLLOWUP_NEW_TO_COORDINATORS_HOURS = int(os.environ.get("FOLLOWUP_NEW_TO_COORDINATORS_HOURS", "48"))
+FOLLOWUP_OPEN_TO_NETWORK_HOURS = int(os.environ.get("FOLLOWUP_OPEN_TO_NETWORK_HOURS", "48"))
+FOLLOWUP_CLAIM_REMINDER_DAYS = int(os.environ.get("FOLLOWUP_CLAIM_REMINDER_DAYS", "6"))
+FOLLOWUP_CLAIM_RELEASE_DAYS = int(os.environ.get("FOLLOWUP_CLAIM_RELEASE_DAYS", "9"))
+FOLLOWUP_MESSAGE_HOURS = int(os.environ.get("FOLLOWUP_MESSAGE_HOURS", "24"))
+# A repeating request's next date is kept this long for whoever did the last one.
+REPEAT_OFFER_HOURS = int(os.environ.get("REPEAT_OFFER_HOURS", "24"))

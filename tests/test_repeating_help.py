@@ -1,0 +1,166 @@
+"""Meal trains, weekly groceries, check-in calls: help that repeats."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from requests_app.models import (
+    OfferedToSomeoneElse,
+    Repeat,
+    Request,
+    RequestStatus,
+    RotaSignup,
+    next_date,
+)
+from tests.factories import make_request, make_volunteer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ben(pod):
+    return make_volunteer("Ben", pods=[pod])
+
+
+def weekly_groceries(pod, first=date(2027, 1, 5), **rule):
+    aid_request = make_request(pod=pod)
+    aid_request.set_repeat(rule.pop("repeat", Repeat.WEEKLY), first_date=first, by=None, **rule)
+    aid_request.triage(by=None, pod=pod, urgency=2)
+    return aid_request
+
+
+def do(aid_request, volunteer):
+    aid_request.claim(volunteer)
+    aid_request.close(RequestStatus.FULFILLED, by=volunteer.user)
+    return Request.objects.filter(series=aid_request.series_root).order_by("-due_date").first()
+
+
+def test_closing_one_week_creates_the_next_offered_first_to_the_same_volunteer(pod, ben):
+    first = weekly_groceries(pod)
+    second = do(first, ben)
+
+    assert second.due_date == date(2027, 1, 12)
+    assert second.status == RequestStatus.OPEN
+    assert second.neighbor == first.neighbor
+    assert second.status_token == first.status_token
+    assert second.offered_to == ben
+    with pytest.raises(OfferedToSomeoneElse):
+        second.claim(make_volunteer("Chen", pods=[pod]))
+    second.claim(ben)
+    assert second.active_claim.volunteer == ben
+
+
+def test_after_the_first_offer_expires_anyone_in_the_pod_can_take_it(pod, ben):
+    second = do(weekly_groceries(pod), ben)
+    Request.objects.filter(pk=second.pk).update(offered_until=second.created_at)
+    second.refresh_from_db()
+    chen = make_volunteer("Chen", pods=[pod])
+    second.claim(chen)
+    assert second.active_claim.volunteer == chen
+
+
+def test_every_two_weeks(pod, ben):
+    second = do(weekly_groceries(pod, repeat=Repeat.BIWEEKLY), ben)
+    assert second.due_date == date(2027, 1, 19)
+
+
+def test_monthly_on_the_31st_keeps_its_day_where_the_month_has_it():
+    days = [date(2027, 1, 31)]
+    for _ in range(4):
+        days.append(next_date(Repeat.MONTHLY, days[-1], anchor_day=31))
+    assert days == [
+        date(2027, 1, 31),
+        date(2027, 2, 28),
+        date(2027, 3, 31),
+        date(2027, 4, 30),
+        date(2027, 5, 31),
+    ]
+    assert next_date(Repeat.MONTHLY, date(2027, 12, 15), anchor_day=15) == date(2028, 1, 15)
+    assert next_date(Repeat.MONTHLY, date(2028, 1, 31), anchor_day=31) == date(2028, 2, 29)
+
+
+def test_a_monthly_series_through_a_short_month(pod, ben):
+    first = weekly_groceries(pod, first=date(2027, 1, 31), repeat=Repeat.MONTHLY)
+    second = do(first, ben)
+    third = do(second, ben)
+    assert (second.due_date, third.due_date) == (date(2027, 2, 28), date(2027, 3, 31))
+
+
+def test_a_series_ends_on_its_stop_date(pod, ben):
+    first = weekly_groceries(pod, until=date(2027, 1, 19))
+    second = do(first, ben)
+    third = do(second, ben)
+    assert third.due_date == date(2027, 1, 19)
+    assert do(third, ben) == third  # no 26th
+    assert Request.objects.filter(series=first).count() == 2
+
+
+def test_a_stopped_series_creates_nothing_more(pod, ben):
+    first = weekly_groceries(pod)
+    first.stop_repeating(by=None)
+    first.claim(ben)
+    first.close(RequestStatus.FULFILLED, by=ben.user)
+    assert not Request.objects.filter(series=first).exists()
+
+
+def test_a_withdrawn_occurrence_does_not_create_the_next(pod):
+    first = weekly_groceries(pod)
+    first.withdraw()
+    assert not Request.objects.filter(series=first).exists()
+
+
+def test_closing_twice_never_makes_two_next_dates(pod, ben):
+    first = weekly_groceries(pod)
+    do(first, ben)
+    first.reopen(by=None)
+    first.claim(ben)
+    first.close(RequestStatus.FULFILLED, by=ben.user)
+    assert Request.objects.filter(series=first, due_date=date(2027, 1, 12)).count() == 1
+
+
+def test_a_volunteer_signs_up_on_the_rota_and_gets_that_date(client, pod, ben):
+    first = weekly_groceries(pod)
+    chen = make_volunteer("Chen", pods=[pod])
+    client.force_login(chen.user)
+    rota_url = reverse("volunteers:rota", args=[first.reference])
+    page = client.get(rota_url).content.decode()
+    assert "Nobody yet" in page
+
+    client.post(rota_url, {"date": "2027-01-12", "action": "take"})
+    assert RotaSignup.objects.get().volunteer == chen
+    client.force_login(ben.user)
+    client.post(rota_url, {"date": "2027-01-12", "action": "take"})
+    assert RotaSignup.objects.get().volunteer == chen
+
+    second = do(first, ben)
+    assert second.due_date == date(2027, 1, 12)
+    assert second.active_claim.volunteer == chen
+    assert "Chen" in client.get(rota_url).content.decode()
+
+
+def test_the_request_page_sets_a_request_to_repeat(client, pod, ben):
+    aid_request = make_request(pod=pod)
+    aid_request.claim(ben)
+    client.force_login(ben.user)
+    client.post(
+        reverse("volunteers:repeat", args=[aid_request.reference]),
+        {"repeat": "weekly", "first_date": "2027-02-01", "until": ""},
+    )
+    aid_request.refresh_from_db()
+    assert (aid_request.repeat, aid_request.due_date) == ("weekly", date(2027, 2, 1))
+    bad = client.post(
+        reverse("volunteers:repeat", args=[aid_request.reference]),
+        {"repeat": "weekly", "first_date": "2027-02-01", "until": "2027-01-01"},
+    )
+    assert bad.status_code == 400
+
+
+def test_claiming_a_date_kept_for_someone_else_says_who_and_until_when(client, pod, ben):
+    second = do(weekly_groceries(pod), ben)
+    chen = make_volunteer("Chen", pods=[pod])
+    client.force_login(chen.user)
+    response = client.post(reverse("volunteers:claim", args=[second.reference]), follow=True)
+    assert "kept for Ben" in response.content.decode()
+    second.refresh_from_db()
+    assert second.status == RequestStatus.OPEN

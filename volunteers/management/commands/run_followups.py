@@ -1,0 +1,28 @@
+"""Keep the network's promise: nothing silently rots in a queue. Safe to run every 15
+minutes from cron or a systemd timer; running it twice in a row sends nothing twice."""
+
+import sys
+
+from django.core.management.base import BaseCommand
+from tqdm import tqdm
+
+from requests_app.models import Notice
+from volunteers.followups import run_followups
+
+PROGRESS_FROM_ROWS = 200
+
+
+class Command(BaseCommand):
+    help = "Send reminders, escalate, release stale claims; one digest email per person."
+
+    def handle(self, *args, **options):
+        def progress(rows):
+            rows = list(rows)
+            if len(rows) < PROGRESS_FROM_ROWS or not sys.stderr.isatty():
+                return rows
+            return tqdm(rows, file=sys.stderr, unit="request")
+
+        run = run_followups(progress=progress)
+        for notice in Notice:
+            self.stdout.write(f"{notice.label}: {run.done[notice]}")
+        self.stdout.write(self.style.SUCCESS(f"Emails sent: {run.done['emails']}"))
