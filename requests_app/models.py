@@ -296,7 +296,7 @@ class RequestQuerySet(models.QuerySet):
         never internal notes."""
         conversation = Event.objects.filter(
             kind__in=[EventKind.MESSAGE_FROM_NEIGHBOR, EventKind.MESSAGE_TO_NEIGHBOR]
-        )
+        ).prefetch_related("translations")
         return (
             self.filter(status_token=token)
             .select_related("category", "referral", "neighbor")
@@ -982,3 +982,43 @@ class RateLimitBucket(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class Translation(models.Model):
+    """A volunteer's translation of a request's details or of a message. The original
+    always stays exactly as it was written; this is shown next to it."""
+
+    request = models.ForeignKey(
+        Request, on_delete=models.CASCADE, related_name="translations", verbose_name=_("request")
+    )
+    # Set for a message's translation; empty for the request's details.
+    event = models.ForeignKey(
+        Event,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="translations",
+        verbose_name=_("message"),
+    )
+    language = models.CharField(_("language"), max_length=7, choices=settings.LANGUAGES)
+    text = models.TextField(_("translation"), max_length=4000)
+    translator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("translated by"),
+    )
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("volunteer's translation")
+        verbose_name_plural = _("volunteers' translations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(language__in=LANGUAGE_CODES), name="translation_language_valid"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.request} ({self.language})"

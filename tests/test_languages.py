@@ -49,7 +49,7 @@ def test_the_language_switcher_names_each_language_in_itself(client, db):
         "العربية",
     ]:
         assert name in html
-    assert 'href="/ht/" lang="ht" hreflang="ht"' in html
+    assert 'href="/ht/" translate="no" lang="ht" hreflang="ht"' in html
 
 
 def test_the_root_sends_a_visitor_to_their_browser_language(client, db):

@@ -102,7 +102,9 @@ def test_the_workspace_is_closed_to_people_who_are_not_signed_in(client, open_re
 def test_the_queue_shows_my_pods_first_then_the_network_without_contact_details(
     client, volunteer, open_request
 ):
-    elsewhere = make_request(details="Somewhere else", neighbor=make_neighbor(phone="+16175550199"))
+    elsewhere = make_request(
+        details="Somewhere else", language="es", neighbor=make_neighbor(phone="+16175550199")
+    )
     elsewhere.triage(by=None, pod=make_pod("Far away"), urgency=1)
 
     html = signed_in(client, volunteer).get(url("queue")).content.decode()
@@ -455,16 +457,16 @@ def test_connecting_a_single_use_offer_claims_the_request_and_uses_the_offer(
     assert offer.status == OfferStatus.FINISHED
 
 
-def test_offers_are_ranked_need_then_pod_then_language(client, volunteer, open_request, pod):
+def test_offers_are_ranked_need_then_shared_language_then_pod(client, volunteer, open_request, pod):
     other_pod = make_pod()
-    same_need_far = make_offer(category=open_request.category, pod=other_pod, languages=["es"])
-    same_need_near_english = make_offer(category=open_request.category, pod=pod, languages=["en"])
-    same_need_near_spanish = make_offer(category=open_request.category, pod=pod, languages=["es"])
+    near_in_spanish = make_offer(category=open_request.category, pod=pod, languages=["es"])
+    far_in_spanish = make_offer(category=open_request.category, pod=other_pod, languages=["es"])
+    near_in_english = make_offer(category=open_request.category, pod=pod, languages=["en"])
     other_need_near = make_offer(category=make_category("pets"), pod=pod, languages=["es"])
     html = signed_in(client, volunteer).get(url("request", open_request.reference)).content.decode()
     order = [
         html.index(o.reference)
-        for o in (same_need_near_spanish, same_need_near_english, same_need_far, other_need_near)
+        for o in (near_in_spanish, far_in_spanish, near_in_english, other_need_near)
     ]
     assert order == sorted(order)
     assert Offer.objects.count() == 4

@@ -115,6 +115,9 @@ class QueueFilterForm(forms.Form):
         empty_value=None,
     )
     unclaimed = forms.BooleanField(label=_("Unclaimed only"), required=False)
+    needs_interpreter = forms.BooleanField(
+        label=_("Needs an interpreter, in a language I speak"), required=False
+    )
 
 
 class ReasonForm(forms.Form):
@@ -241,3 +244,16 @@ class RepeatForm(forms.Form):
         if first and until and until < first:
             self.add_error("until", _("The last date cannot be before the first one."))
         return cleaned
+
+
+class TranslationForm(forms.Form):
+    """A volunteer's translation of a request's details or of a message."""
+
+    language = forms.ChoiceField(label=_("Into"), choices=LANGUAGE_CHOICES)
+    text = forms.CharField(
+        label=_("Translation"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[reject_control_characters],
+    )
+    event = forms.IntegerField(required=False, widget=forms.HiddenInput)

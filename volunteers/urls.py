@@ -19,6 +19,7 @@ request_actions = [
     "reassign",
     "reopen",
     "repeat",
+    "translate",
 ]
 
 urlpatterns = [

@@ -30,6 +30,7 @@ from requests_app.models import (
     Request,
     RequestStatus,
     RotaSignup,
+    Translation,
     next_date,
 )
 from requests_app.services import create_requests
@@ -45,8 +46,10 @@ from volunteers.forms import (
     SignUpForm,
     TakeRequestForm,
     TextForm,
+    TranslationForm,
     TriageForm,
 )
+from volunteers.languages import needs_interpreter, needs_interpreter_in, spoken_languages
 from volunteers.models import Pod
 from volunteers.reports import TABLES, build_report
 from volunteers.services import (
@@ -127,12 +130,19 @@ def queue(request, *, role):
     then oldest. No contact details here."""
     filters = QueueFilterForm(request.GET)
     chosen = filters.cleaned_data if filters.is_valid() else {}
-    requests = (
-        _filtered_queue(Request.objects.for_queue(), chosen)
-        .annotate(in_my_pods=Case(When(pod__in=role.pod_ids, then=0), default=1))
-        .order_by("in_my_pods", "urgency", "created_at", "pk")
-    )
+    spoken = spoken_languages()
+    my_languages = role.volunteer.languages or []
+    requests = _filtered_queue(Request.objects.for_queue(), chosen)
+    if chosen.get("needs_interpreter"):
+        requests = requests.filter(needs_interpreter_in(my_languages, spoken))
+    # A language I speak first, then my pods, then the most urgent and the oldest.
+    requests = requests.annotate(
+        in_my_language=Case(When(language__in=my_languages, then=0), default=1),
+        in_my_pods=Case(When(pod__in=role.pod_ids, then=0), default=1),
+    ).order_by("in_my_language", "in_my_pods", "urgency", "created_at", "pk")
     page = Paginator(requests, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    for aid_request in page:
+        aid_request.needs_interpreter = needs_interpreter(aid_request, spoken)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -211,17 +221,32 @@ def _request_page(request, role, aid_request, *, status=200, **forms):
         .filter(Q(category=aid_request.category_id) | Q(pod=aid_request.pod_id))
         .select_related("category", "pod")[:50]
     )
+    # The need itself first, then a shared language, then the same pod.
     offers.sort(
         key=lambda offer: (
             offer.category_id != aid_request.category_id,
-            offer.pod_id != aid_request.pod_id,
             aid_request.language not in offer.languages,
+            offer.pod_id != aid_request.pod_id,
             offer.created_at,
         )
     )
     context = {
         "aid_request": aid_request,
-        "events": aid_request.events.select_related("actor").order_by("created_at", "pk"),
+        "events": aid_request.events.select_related("actor")
+        .prefetch_related("translations__translator")
+        .order_by("created_at", "pk"),
+        "detail_translations": aid_request.translations.filter(event=None).select_related(
+            "translator"
+        ),
+        "translation_form": forms.get("translation_form")
+        or TranslationForm(
+            initial={
+                "language": next(
+                    (code for code in role.volunteer.languages if code != aid_request.language),
+                    "en",
+                )
+            }
+        ),
         "claim": aid_request.active_claim,
         "is_mine": role.claimed(aid_request),
         "can_claim": aid_request.status in {RequestStatus.NEW, RequestStatus.OPEN},
@@ -540,8 +565,8 @@ def offer_detail(request, reference, *, role):
     candidates.sort(
         key=lambda r: (
             r.category_id != offer.category_id,
-            r.pod_id != offer.pod_id,
             r.language not in offer.languages,
+            r.pod_id != offer.pod_id,
         )
     )
     return render(
@@ -716,3 +741,29 @@ def _rota_change(request, role, series):
         RotaSignup.objects.create(series=series, date=day, volunteer=role.volunteer)
         messages.success(request, _("You are down for that date. Thank you!"))
     return redirect("volunteers:rota", reference=series.reference)
+
+
+@require_POST
+@volunteer_required
+def translate(request, reference, *, role):
+    """A volunteer who reads the language adds a translation next to the original."""
+    aid_request = get_request_for(role, reference)
+    form = TranslationForm(request.POST)
+    if not form.is_valid():
+        return _request_page(request, role, aid_request, status=400, translation_form=form)
+    message = None
+    if form.cleaned_data["event"]:
+        message = get_object_or_404(
+            aid_request.events,
+            pk=form.cleaned_data["event"],
+            kind__in=[EventKind.MESSAGE_FROM_NEIGHBOR, EventKind.MESSAGE_TO_NEIGHBOR],
+        )
+    Translation.objects.create(
+        request=aid_request,
+        event=message,
+        language=form.cleaned_data["language"],
+        text=form.cleaned_data["text"],
+        translator=request.user,
+    )
+    messages.success(request, _("Thank you! Your translation is next to the original."))
+    return _back(aid_request)

@@ -199,3 +199,5 @@ FOLLOWUP_CLAIM_RELEASE_DAYS = int(os.environ.get("FOLLOWUP_CLAIM_RELEASE_DAYS", 
 FOLLOWUP_MESSAGE_HOURS = int(os.environ.get("FOLLOWUP_MESSAGE_HOURS", "24"))
 # A repeating request's next date is kept this long for whoever did the last one.
 REPEAT_OFFER_HOURS = int(os.environ.get("REPEAT_OFFER_HOURS", "24"))
+# Date and number formats for Haitian Creole, which Django does not ship.
+FORMAT_MODULE_PATH = ["waltham_aid.formats"]

@@ -1,0 +1,114 @@
+"""Free text across languages: the original stays, volunteers add translations, and
+requests nobody nearby can read are found by those who can."""
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from requests_app.models import EventKind, Translation
+from tests.factories import make_neighbor, make_pod, make_request, make_volunteer
+
+pytestmark = pytest.mark.django_db
+
+
+def queue(client, volunteer, **query):
+    client.force_login(volunteer.user)
+    return client.get(reverse("volunteers:queue"), query).content.decode()
+
+
+def test_a_kreyol_request_nobody_in_its_pod_reads_is_found_translated_and_read(client):
+    hill = make_pod("Prospect Hill")
+    side = make_pod("South Side")
+    ben = make_volunteer("Ben", pods=[hill], languages=["en"])
+    marie = make_volunteer("Marie", pods=[side], languages=["ht", "en"])
+    details = "Mwen bezwen yon woulib pou randevou doktè mèkredi."
+    aid_request = make_request(
+        pod=hill, language="ht", details=details, neighbor=make_neighbor(language="ht")
+    )
+    english = make_request(pod=hill, language="en", details="Dog walking")
+
+    page = queue(client, ben)
+
+    def card(reference):
+        # The reference is in the card's link and its heading; the marks follow.
+        return page.split(reference)[2].split("</section>")[0]
+
+    assert "Needs an interpreter" in card(aid_request.reference)
+    assert "Needs an interpreter" not in card(english.reference)
+
+    found = queue(client, marie, needs_interpreter="on")
+    assert aid_request.reference in found
+    assert english.reference not in found
+    client.post(
+        reverse("volunteers:translate", args=[aid_request.reference]),
+        {"language": "en", "text": "I need a ride to a doctor's appointment on Wednesday."},
+    )
+    saved = Translation.objects.get()
+    assert (saved.translator, saved.language, saved.event) == (marie.user, "en", None)
+
+    client.force_login(ben.user)
+    client.post(reverse("volunteers:claim", args=[aid_request.reference]))
+    html = client.get(reverse("volunteers:request", args=[aid_request.reference])).content.decode()
+    assert details in html
+    assert "I need a ride to a doctor&#x27;s appointment on Wednesday." in html
+    assert "Marie" in html
+    aid_request.refresh_from_db()
+    assert aid_request.details == details  # the neighbor's words, untouched
+
+
+def test_messages_keep_the_original_next_to_the_translation(client, pod):
+    helper = make_volunteer("Ben", pods=[pod], languages=["en", "ht"])
+    aid_request = make_request(pod=pod, language="ht", neighbor=make_neighbor(language="ht"))
+    aid_request.claim(helper)
+    message = aid_request.record(
+        EventKind.MESSAGE_TO_NEIGHBOR, by=helper.user, text="I will come at 5pm."
+    )
+    client.force_login(helper.user)
+    client.post(
+        reverse("volunteers:translate", args=[aid_request.reference]),
+        {"language": "ht", "text": "M ap vini a 5è.", "event": message.pk},
+    )
+
+    with translation.override("ht"):
+        status = client.get(reverse("requests_app:status", args=[aid_request.status_token]))
+    html = status.content.decode()
+    assert "I will come at 5pm." in html
+    assert "M ap vini a 5è." in html
+
+
+def test_a_translation_cannot_be_attached_to_an_internal_note(client, pod):
+    helper = make_volunteer("Ben", pods=[pod])
+    aid_request = make_request(pod=pod)
+    note = aid_request.record(EventKind.NOTE, by=helper.user, text="Private")
+    client.force_login(helper.user)
+    response = client.post(
+        reverse("volunteers:translate", args=[aid_request.reference]),
+        {"language": "es", "text": "Privado", "event": note.pk},
+    )
+    assert response.status_code == 404
+    assert not Translation.objects.exists()
+
+
+def test_the_queue_puts_requests_in_my_languages_first(client, pod):
+    me = make_volunteer("Wen", pods=[pod], languages=["zh-hans"])
+    english = make_request(pod=pod, language="en", urgency=1)
+    chinese = make_request(pod=pod, language="zh-hans", urgency=3)
+    page = queue(client, me)
+    assert page.index(chinese.reference) < page.index(english.reference)
+
+
+def test_creole_dates_read_the_creole_way(client, pod):
+    aid_request = make_request(pod=pod)
+    aid_request.repeat, aid_request.due_date = "", None
+    helper = make_volunteer("Ben", pods=[pod])
+    client.force_login(helper.user)
+    from datetime import date
+
+    aid_request.set_repeat("weekly", first_date=date(2027, 3, 9), by=None)
+    with translation.override("ht"):
+        html = client.get(
+            reverse("volunteers:request", args=[aid_request.reference])
+        ).content.decode()
+        month = translation.gettext("March")
+    assert f"9 {month} 2027" in html
+    assert month != "March"
