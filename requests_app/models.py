@@ -96,8 +96,8 @@ class ContactMethod(models.TextChoices):
 
 
 class Neighbor(models.Model):
-    """A person who asks or offers. Only what we need to reach them, nothing more:
-    never income, immigration status, ID, date of birth or a reason."""
+    """A person who asks or offers. Only what we need to reach them, nothing more: we never
+    ask anything that tests whether someone deserves help (tests/test_no_means_testing.py)."""
 
     name = models.CharField(_("what to call you"), max_length=100, blank=True)
     # E.164 ("+16175550142"), normalized by the phonenumbers library on the way in.
