@@ -12,6 +12,7 @@ from requests_app.models import (
     Category,
     Claim,
     Event,
+    EventKind,
     InvalidTransition,
     Neighbor,
     Offer,
@@ -33,12 +34,36 @@ class CategoryAdmin(TranslationAdmin):
 
 @admin.register(Neighbor)
 class NeighborAdmin(admin.ModelAdmin):
+    """Contact details in the admin: only for those allowed to see them, and every look is
+    recorded on the neighbor's requests, as in the workspace."""
+
     list_display = ["id", "name", "language", "pod", "created_at"]
     list_filter = ["language", "pod"]
     list_select_related = ["pod"]
     search_fields = ["name", "phone", "email"]
     autocomplete_fields = ["pod"]
     readonly_fields = ["created_at", "contact_erased_at"]
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) and request.user.has_perm(
+            "requests_app.view_contact_details"
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and request.user.has_perm(
+            "requests_app.view_contact_details"
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            Event.objects.bulk_create(
+                Event(
+                    request_id=pk, kind=EventKind.CONTACT_VIEWED, actor=request.user, text="admin"
+                )
+                for pk in Request.objects.filter(neighbor_id=object_id).values_list("pk", flat=True)
+            )
+        return response
 
 
 class EventInline(admin.TabularInline):

@@ -69,3 +69,24 @@ def test_a_request_status_cannot_be_typed_in_the_admin(coordinator_client):
         reverse("admin:requests_app_request_change", args=[aid_request.pk])
     ).content.decode()
     assert 'name="status"' not in html
+
+
+def test_a_neighbors_contact_details_in_the_admin_are_recorded_when_seen(coordinator_client):
+    aid_request = make_request()
+    coordinator_client.get(
+        reverse("admin:requests_app_neighbor_change", args=[aid_request.neighbor_id])
+    )
+    event = aid_request.events.get(kind="contact")
+    assert event.actor.username == "maria"
+
+
+def test_staff_without_the_contact_permission_cannot_open_neighbors(client):
+    from django.contrib.auth.models import Permission
+
+    viewer = make_user("viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_neighbor"))
+    client.force_login(viewer)
+    aid_request = make_request()
+    url = reverse("admin:requests_app_neighbor_change", args=[aid_request.neighbor_id])
+    assert client.get(url).status_code == 403
+    assert not aid_request.events.exists()
