@@ -486,6 +486,9 @@ class Request(models.Model):
     def triage(self, *, by, pod, urgency):
         """A point person has looked at it: pod and urgency are set, it is open to claim."""
         self._lock()
+        if self.status != RequestStatus.NEW:
+            # A stale form must not reopen a claimed or closed request.
+            raise InvalidTransition(self.status, RequestStatus.OPEN)
         self.move_to(RequestStatus.OPEN)
         self.pod = pod
         self.urgency = urgency
@@ -534,6 +537,9 @@ class Request(models.Model):
     def release(self, *, by, reason):
         """Give a claimed request back to the pod."""
         self._lock()
+        if self.status != RequestStatus.CLAIMED:
+            # Only a claim can be released; reopening a closed request is reopen()'s job.
+            raise InvalidTransition(self.status, RequestStatus.OPEN)
         self.move_to(RequestStatus.OPEN)
         self._save_status()
         self._end_active_claim(reason)
@@ -624,10 +630,16 @@ class Request(models.Model):
         """When an occurrence closes, the next one is created for its date: first for the
         volunteer who signed up for that date on the rota, otherwise offered for a day to
         whoever did this one (continuity matters), then to the pod."""
-        if self.status in {RequestStatus.WITHDRAWN, RequestStatus.DUPLICATE}:
+        if self.status == RequestStatus.DUPLICATE:
             return None
         upcoming = self.next_occurrence_date()
         root = self.series_root
+        # Closed late: the next occurrence is the first date from today, never one already past.
+        today = timezone.localdate()
+        while upcoming is not None and upcoming < today:
+            upcoming = next_date(root.repeat, upcoming, anchor_day=root.due_date.day)
+            if root.repeat_until and upcoming > root.repeat_until:
+                upcoming = None
         if upcoming is None or root.occurrences.filter(due_date=upcoming).exists():
             return None
         last_claim = self.claims.order_by("-claimed_at").first()
@@ -666,6 +678,8 @@ class Request(models.Model):
         self.outcome_note = ""
         self._save_status("outcome_note")
         self.record(EventKind.WITHDRAWN, by_neighbor=True)
+        # One date withdrawn is not the whole series: point people can stop it.
+        self.schedule_next_occurrence()
 
     withdraw.alters_data = True
 

@@ -31,29 +31,18 @@ CONTACT_FIELDS = [
 def find_or_create_neighbor(*, phone="", email="", **details):
     """One record per person: a phone or email we already know attaches to that neighbor.
 
-    Nothing about the existing record is ever shown to whoever is submitting, and known
-    contact details are never overwritten (someone who knows your phone number must not
-    be able to change where your messages go): only empty fields are filled in."""
+    Nothing about the existing record is shown to whoever is submitting, and nothing on it
+    changes: whoever knows someone's phone number must not be able to add an email that
+    then receives that person's messages, or change who may see their details. A
+    coordinator updates a known neighbor's details in the admin."""
     email = email.strip().lower()
-    known = Neighbor.objects.select_for_update().filter(contact_erased_at__isnull=True)
+    known = Neighbor.objects.filter(contact_erased_at__isnull=True)
     neighbor = None
     if phone:
         neighbor = known.filter(phone=phone).order_by("pk").first()
     if neighbor is None and email:
         neighbor = known.filter(email__iexact=email).order_by("pk").first()
-    given = {"phone": phone, "email": email, **details}
-    if neighbor is None:
-        return Neighbor.objects.create(**given)
-    filled = [
-        field
-        for field, value in given.items()
-        if value not in ("", None, False) and not getattr(neighbor, field)
-    ]
-    for field in filled:
-        setattr(neighbor, field, given[field])
-    if filled:
-        neighbor.save(update_fields=filled)
-    return neighbor
+    return neighbor or Neighbor.objects.create(phone=phone, email=email, **details)
 
 
 @transaction.atomic
@@ -78,8 +67,12 @@ def create_requests(*, needs, contact, details="", urgency, channel=Channel.WEB,
         )
         aid_request.record(EventKind.SUBMITTED, by=entered_by, by_neighbor=entered_by is None)
         created.append(aid_request)
-    if neighbor.email:
-        transaction.on_commit(lambda: send_request_confirmation(neighbor, created))
+    # The confirmation goes to the email typed now, never to one already on file.
+    typed_email = contact.get("email", "").strip().lower()
+    if typed_email:
+        transaction.on_commit(
+            lambda: send_request_confirmation(neighbor, created, to=typed_email), robust=True
+        )
     return created
 
 
@@ -131,18 +124,19 @@ def status_url(token, *, absolute=True):
     return f"{settings.SITE_URL}{path}" if absolute else path
 
 
-def send_request_confirmation(neighbor, requests):
+def send_request_confirmation(neighbor, requests, *, to):
     """The same words as the page after asking, by email."""
     email_neighbor(
         neighbor,
         "requests_app/email/asked",
+        to=to,
         status_token=requests[0].status_token,
         requests=requests,
         usual_hours=settings.USUAL_RESPONSE_HOURS,
     )
 
 
-def email_neighbor(neighbor, template, *, status_token, **context):
+def email_neighbor(neighbor, template, *, status_token, to=None, **context):
     """One email to a neighbor, in their language (links too): plain text with a simple
     HTML part, no images, no tracking. `template` names _subject.txt, .txt and .html."""
     with translation.override(neighbor.language):
@@ -155,7 +149,7 @@ def email_neighbor(neighbor, template, *, status_token, **context):
         message = EmailMultiAlternatives(
             subject=render_to_string(f"{template}_subject.txt", context).strip(),
             body=render_to_string(f"{template}.txt", context),
-            to=[neighbor.email],
+            to=[to or neighbor.email],
         )
         message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
         message.send()

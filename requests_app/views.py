@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -58,7 +59,8 @@ def ask(request):
             details=data["details"],
             urgency=data["urgency"],
         )
-        return redirect("requests_app:asked", token=created[0].status_token)
+        url = reverse("requests_app:asked", args=[created[0].status_token])
+        return redirect(f"{url}?emailed=1" if data["email"] else url)
     return render(request, "requests_app/ask.html", {"form": form})
 
 
@@ -84,7 +86,7 @@ def asked(request, token):
             "requests_app/asked.html",
             {
                 "requests": requests,
-                "neighbor_has_email": bool(requests[0].neighbor.email),
+                "emailed": request.GET.get("emailed") == "1",
                 "usual_hours": settings.USUAL_RESPONSE_HOURS,
             },
         )

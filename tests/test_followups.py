@@ -237,3 +237,10 @@ def test_the_digest_reads_in_each_language(pod, code, _name):
     if code != "en":
         assert "These requests need someone" not in email.body
     assert f"/{code}/work/requests/{aid_request.reference}/" in email.body
+
+
+def test_an_unanswered_message_with_nobody_nearby_goes_to_the_coordinators(maria):
+    aid_request = make_request(pod=None)
+    aid_request.record(EventKind.MESSAGE_FROM_NEIGHBOR, by_neighbor=True, text="Hello?")
+    run_followups(now=hours_later(25))
+    assert "maria@example.org" in recipients()

@@ -210,18 +210,33 @@ def test_arabic_and_zero_width_marks_are_welcome(client, groceries):
     assert Request.objects.get().details == details
 
 
-def test_a_returning_neighbor_is_one_record_and_learns_nothing_about_it(client, groceries):
-    existing = make_neighbor(name="Rosa", phone="+16175550142", email="", address="")
+def test_a_returning_neighbor_is_one_record_and_nothing_on_it_changes(
+    client, groceries, django_capture_on_commit_callbacks
+):
+    """Someone who knows Rosa's phone number cannot add an email that would then get
+    Rosa's messages, nor change who may see her details, nor learn anything about her."""
+    existing = make_neighbor(
+        name="Rosa", phone="+16175550142", email="", address="", share_with_point_people=False
+    )
     make_category("meals", applies_to="needs")
 
-    response = client.post(
-        url("ask"), ask_data(phone="617 555 0142", email="new@example.org", name="Someone else")
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            url("ask"),
+            ask_data(
+                phone="617 555 0142",
+                email="new@example.org",
+                name="Someone else",
+                share_with_point_people="yes",
+            ),
+        )
 
     assert Neighbor.objects.count() == 1
     existing.refresh_from_db()
-    assert existing.name == "Rosa"  # known details are never overwritten
-    assert existing.email == "new@example.org"  # blanks are filled in
+    assert (existing.name, existing.email, existing.share_with_point_people) == ("Rosa", "", False)
+    assert Request.objects.get().neighbor == existing
+    # The confirmation goes to the email typed now, and only there.
+    assert [email.to for email in mail.outbox] == [["new@example.org"]]
     assert "Rosa" not in client.get(response["Location"]).content.decode()
 
 

@@ -1,6 +1,6 @@
 """Meal trains, weekly groceries, check-in calls: help that repeats."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
@@ -104,12 +104,6 @@ def test_a_stopped_series_creates_nothing_more(pod, ben):
     assert not Request.objects.filter(series=first).exists()
 
 
-def test_a_withdrawn_occurrence_does_not_create_the_next(pod):
-    first = weekly_groceries(pod)
-    first.withdraw()
-    assert not Request.objects.filter(series=first).exists()
-
-
 def test_closing_twice_never_makes_two_next_dates(pod, ben):
     first = weekly_groceries(pod)
     do(first, ben)
@@ -164,3 +158,29 @@ def test_claiming_a_date_kept_for_someone_else_says_who_and_until_when(client, p
     assert "kept for Ben" in response.content.decode()
     second.refresh_from_db()
     assert second.status == RequestStatus.OPEN
+
+
+def test_the_rota_only_takes_the_series_coming_dates(client, pod, ben):
+    first = weekly_groceries(pod)
+    client.force_login(ben.user)
+    rota_url = reverse("volunteers:rota", args=[first.reference])
+    assert client.post(rota_url, {"date": "2027-01-13", "action": "take"}).status_code == 404
+    assert client.post(rota_url, {"date": "2020-01-12", "action": "take"}).status_code == 404
+    assert client.post(rota_url, {"date": "not a date", "action": "take"}).status_code == 404
+    assert not RotaSignup.objects.exists()
+
+
+def test_a_late_close_creates_the_next_date_from_today_not_in_the_past(pod, ben):
+    from django.utils import timezone
+
+    long_ago = timezone.localdate() - timedelta(days=30)
+    first = weekly_groceries(pod, first=long_ago)
+    second = do(first, ben)
+    assert second.due_date >= timezone.localdate()
+    assert (second.due_date - long_ago).days % 7 == 0
+
+
+def test_one_withdrawn_date_does_not_end_the_series(pod):
+    first = weekly_groceries(pod)
+    first.withdraw()
+    assert Request.objects.filter(series=first, due_date=date(2027, 1, 12)).exists()

@@ -237,3 +237,25 @@ def test_pods_are_independent_of_the_requests_in_them():
     pod = make_pod()
     aid_request = make_request(pod=pod)
     assert list(pod.requests.all()) == [aid_request]
+
+
+def test_a_stale_release_cannot_reopen_a_closed_request(pod):
+    helper = make_volunteer("Ben", pods=[pod])
+    aid_request = make_request(pod=pod)
+    aid_request.claim(helper)
+    stale_tab = Request.objects.get(pk=aid_request.pk)
+    aid_request.close(RequestStatus.FULFILLED, by=helper.user)
+
+    with pytest.raises(InvalidTransition):
+        stale_tab.release(by=helper.user, reason="Changed my mind")
+    assert Request.objects.get(pk=aid_request.pk).status == RequestStatus.FULFILLED
+
+
+def test_a_stale_triage_cannot_open_a_claimed_request(pod):
+    aid_request = make_request()
+    stale_form = Request.objects.get(pk=aid_request.pk)
+    aid_request.claim(make_volunteer("Ben", pods=[pod]))
+
+    with pytest.raises(InvalidTransition):
+        stale_form.triage(by=None, pod=pod, urgency=Urgency.TODAY)
+    assert Request.objects.get(pk=aid_request.pk).status == RequestStatus.CLAIMED

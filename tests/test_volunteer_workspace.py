@@ -491,3 +491,57 @@ def test_my_work_lists_my_claims_and_what_needs_attention_in_my_pods(client, poi
     assert unanswered.reference in attention
     assert fresh.reference not in html
     assert Event.objects.filter(request=unanswered).count() == 1
+
+
+def test_helpers_stop_seeing_contact_details_after_a_request_ends(
+    client, volunteer, point_person, open_request, settings
+):
+    open_request.claim(volunteer)
+    open_request.close(RequestStatus.FULFILLED, by=volunteer.user)
+    signed_in(client, volunteer)
+    # A few days to tell the neighbor how it ended...
+    assert client.get(url("contact", open_request.reference)).status_code == 200
+    Request.objects.filter(pk=open_request.pk).update(
+        closed_at=timezone.now() - timezone.timedelta(days=settings.CONTACT_AFTER_CLOSE_DAYS + 1)
+    )
+    # ...then the details are for coordinators only.
+    assert client.get(url("contact", open_request.reference)).status_code == 302
+    signed_in(client, point_person)
+    assert client.get(url("contact", open_request.reference)).status_code == 302
+
+
+def test_a_withdrawn_request_shows_nobody_its_contact_details_but_coordinators(
+    client, volunteer, coordinator, open_request
+):
+    open_request.claim(volunteer)
+    open_request.withdraw()
+    assert (
+        signed_in(client, volunteer).get(url("contact", open_request.reference)).status_code == 302
+    )
+    assert (
+        signed_in(client, coordinator).get(url("contact", open_request.reference)).status_code
+        == 200
+    )
+
+
+def test_a_contact_attempt_with_bad_text_is_explained_and_kept(client, volunteer, open_request):
+    open_request.claim(volunteer)
+    response = signed_in(client, volunteer).post(
+        url("attempt", open_request.reference), {"text": "Called\x07" + "x" * 600}
+    )
+    assert response.status_code == 400
+    assert (
+        "Calledx" not in response.content.decode()
+        or "invalid-feedback" in response.content.decode()
+    )
+    assert not open_request.events.filter(kind=EventKind.CONTACT_ATTEMPT).exists()
+
+
+def test_coordinators_see_every_outcome_still_to_tell(client, coordinator, volunteer, pod):
+    aid_request = make_request(pod=pod, neighbor=make_neighbor(email=""))
+    aid_request.claim(volunteer)
+    aid_request.close(RequestStatus.FULFILLED, by=volunteer.user)
+    html = signed_in(client, coordinator).get(url("my_work")).content.decode()
+    assert aid_request.reference in html
+    detail = client.get(url("request", aid_request.reference)).content.decode()
+    assert url("told", aid_request.reference) in detail

@@ -9,12 +9,15 @@
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
-from requests_app.models import EventKind, Request
+from requests_app.models import EventKind, Request, RequestStatus
 from volunteers.models import Volunteer
 
 COORDINATOR_GROUP = "Coordinator"
@@ -41,10 +44,12 @@ class Role:
         return aid_request.pod_id is not None and aid_request.pod_id in self.led_pod_ids
 
     def can_see_contact(self, aid_request):
-        return (
-            self.coordinator
-            or self.claimed(aid_request)
-            or (self.leads(aid_request) and aid_request.neighbor.share_with_point_people)
+        if self.coordinator:
+            return True
+        if not _contact_still_needed(aid_request):
+            return False
+        return self.claimed(aid_request) or (
+            self.leads(aid_request) and aid_request.neighbor.share_with_point_people
         )
 
     def can_manage(self, aid_request):
@@ -58,6 +63,18 @@ class Role:
             or self.leads(aid_request)
             or (aid_request.pod_id is None and bool(self.led_pod_ids))
         )
+
+
+def _contact_still_needed(aid_request):
+    """Helpers need a neighbor's details while they help, and for a few days after, to
+    tell them how it ended; never once the neighbor withdrew."""
+    if not aid_request.is_closed:
+        return True
+    if aid_request.status == RequestStatus.WITHDRAWN:
+        return False
+    return aid_request.closed_at > timezone.now() - timedelta(
+        days=settings.CONTACT_AFTER_CLOSE_DAYS
+    )
 
 
 def role_for(user):

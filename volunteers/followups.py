@@ -4,22 +4,27 @@ Every notice is recorded once on the request's timeline (an event with its `noti
 and that record is what makes a second run do nothing twice. Each recipient gets at most
 one email per run: a digest of everything that needs them."""
 
+import logging
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, Max, OuterRef, Prefetch, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from requests_app.models import Event, EventKind, Notice, Request, RequestStatus
+from requests_app.models import Event, EventKind, InvalidTransition, Notice, Request, RequestStatus
 from volunteers.access import COORDINATOR_GROUP
+
+logger = logging.getLogger(__name__)
+ADVISORY_LOCK_KEY = 7400211  # any constant, the same for every run
 
 # Activity that shows someone is working on a request (not our own reminders or looks).
 WORK = ~Q(events__kind__in=[EventKind.REMINDER_SENT, EventKind.CONTACT_VIEWED])
@@ -38,6 +43,7 @@ WHY = {
 @dataclass
 class Run:
     now: object
+    coordinators: list = field(default_factory=list)
     digests: dict = field(default_factory=lambda: defaultdict(list))
     done: Counter = field(default_factory=Counter)
 
@@ -86,14 +92,37 @@ def _claimer(aid_request):
 
 def _notify(run, candidates, notice, recipients, progress):
     for aid_request in progress(candidates):
-        with transaction.atomic():
-            aid_request.record(EventKind.REMINDER_SENT, notice=notice, text=str(WHY[notice]))
-        run.tell(recipients(aid_request), aid_request, notice)
+        aid_request.record(EventKind.REMINDER_SENT, notice=notice)
+        # Nobody nearby to tell: the coordinators hear of it instead.
+        run.tell(recipients(aid_request) or run.coordinators, aid_request, notice)
         run.done[notice] += 1
 
 
+@contextmanager
+def only_one_run():
+    """Two overlapping runs (a slow one and the next cron tick) must not both send: on
+    PostgreSQL the second finds the lock taken and does nothing."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_LOCK_KEY])
+        acquired = cursor.fetchone()[0]
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK_KEY])
+
+
 def run_followups(*, now=None, progress=lambda rows: rows):
-    now = now or timezone.now()
+    with only_one_run() as alone:
+        if not alone:
+            return Run(now=now or timezone.now())
+        return _run(now or timezone.now(), progress)
+
+
+def _run(now, progress):
     run = Run(now=now)
     base = Request.objects.select_related("pod", "category").prefetch_related(
         "pod__point_people__user"
@@ -111,7 +140,7 @@ def run_followups(*, now=None, progress=lambda rows: rows):
         _point_people,
         progress,
     )
-    coordinators = _coordinators()
+    coordinators = run.coordinators = _coordinators()
     _notify(
         run,
         new.filter(
@@ -147,12 +176,12 @@ def run_followups(*, now=None, progress=lambda rows: rows):
         ).order_by("pk")
     ):
         claimer = _claimer(aid_request)
-        aid_request.release(by=None, reason=str(WHY[Notice.CLAIM_RELEASED]))
-        aid_request.record(
-            EventKind.REMINDER_SENT,
-            notice=Notice.CLAIM_RELEASED,
-            text=str(WHY[Notice.CLAIM_RELEASED]),
-        )
+        try:
+            with transaction.atomic():
+                aid_request.release(by=None, reason="")
+                aid_request.record(EventKind.REMINDER_SENT, notice=Notice.CLAIM_RELEASED)
+        except InvalidTransition:
+            continue  # closed or released by a person since the query ran: nothing to do
         run.tell([*claimer, *_point_people(aid_request)], aid_request, Notice.CLAIM_RELEASED)
         run.done[Notice.CLAIM_RELEASED] += 1
     stalled = claimed.filter(
@@ -193,8 +222,14 @@ def run_followups(*, now=None, progress=lambda rows: rows):
     )
 
     for user, items in run.digests.items():
-        send_digest(user, items)
-    run.done["emails"] = len(run.digests)
+        try:
+            send_digest(user, items)
+        except Exception:
+            # One unreachable mailbox must not silence everyone after it.
+            logger.exception("Could not send the follow-up digest to user %s", user.pk)
+            run.done["email_failures"] += 1
+        else:
+            run.done["emails"] += 1
     return run
 
 

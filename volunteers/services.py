@@ -99,7 +99,8 @@ def message_neighbor(aid_request, *, by, text):
             status_token=aid_request.status_token,
             aid_request=aid_request,
             text=text,
-        )
+        ),
+        robust=True,
     )
     return True
 
@@ -118,7 +119,8 @@ def close_request(aid_request, outcome, *, by, note="", referral=None, duplicate
                 "volunteers/email/outcome",
                 status_token=aid_request.status_token,
                 aid_request=aid_request,
-            )
+            ),
+            robust=True,
         )
     return True
 
@@ -160,7 +162,7 @@ def approve_volunteer(volunteer, *, by):
     volunteer.approved_at = timezone.now()
     volunteer.save(update_fields=["user", "approved_at"])
     if volunteer.email:
-        transaction.on_commit(lambda: send_welcome(volunteer))
+        transaction.on_commit(lambda: send_welcome(volunteer), robust=True)
     return volunteer
 
 

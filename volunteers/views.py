@@ -7,6 +7,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, F, Max, Q, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -36,6 +37,7 @@ from requests_app.models import (
 from requests_app.services import create_requests
 from volunteers.access import get_request_for, reveal_contact_details, volunteer_required
 from volunteers.flyers import flyer_for, short_address
+from volunteers.followups import WORK
 from volunteers.forms import (
     AttemptForm,
     CloseForm,
@@ -157,7 +159,8 @@ def my_work(request, *, role):
     """My claimed requests and, for point people, what needs attention in their pods."""
     now = timezone.now()
     with_activity = Request.objects.select_related("category", "pod").annotate(
-        last_activity=Max("events__created_at"),
+        # Our own reminders and looks at contact details are not work on a request.
+        last_activity=Max("events__created_at", filter=WORK),
         last_from_neighbor=Max(
             "events__created_at", filter=Q(events__kind=EventKind.MESSAGE_FROM_NEIGHBOR)
         ),
@@ -178,16 +181,13 @@ def my_work(request, *, role):
         .annotate(told=Count("events", filter=told))
         .filter(told=0)
     )
-    untold_pods = Q() if role.coordinator else Q(pod__in=role.led_pod_ids)
-    untold = (
-        untold.filter(
-            Q(claims__volunteer=role.volunteer, claims__released_at__isnull=True) | untold_pods
-            if (role.led_pod_ids or role.coordinator)
-            else Q(claims__volunteer=role.volunteer, claims__released_at__isnull=True)
+    if not role.coordinator:
+        # Mine to tell, or in a pod I lead; coordinators see the whole network's.
+        untold = untold.filter(
+            Q(claims__volunteer=role.volunteer, claims__released_at__isnull=True)
+            | Q(pod__in=role.led_pod_ids)
         )
-        .distinct()
-        .order_by("closed_at")[:50]
-    )
+    untold = untold.distinct().order_by("closed_at")[:50]
     attention = None
     if role.led_pod_ids or role.coordinator:
         pods = Q() if role.coordinator else Q(pod__in=role.led_pod_ids)
@@ -254,12 +254,13 @@ def _request_page(request, role, aid_request, *, status=200, **forms):
         "can_triage": role.can_triage(aid_request),
         "can_see_contact": role.can_see_contact(aid_request),
         "can_reopen": role.can_triage(aid_request) and aid_request.is_closed,
+        "can_tell": role.can_manage(aid_request),
         "offers": offers[:MATCHES_SHOWN],
         "close_form": forms.get("close_form") or CloseForm(),
         "release_form": forms.get("release_form") or ReasonForm(),
         "note_form": forms.get("note_form") or TextForm(),
         "message_form": forms.get("message_form") or TextForm(),
-        "attempt_form": AttemptForm(),
+        "attempt_form": forms.get("attempt_form") or AttemptForm(),
         "triage_form": forms.get("triage_form")
         or TriageForm(initial={"pod": aid_request.pod_id, "urgency": aid_request.urgency}),
         "reassign_form": forms.get("reassign_form") or ReassignForm(),
@@ -378,8 +379,9 @@ def attempt(request, reference, *, role):
     if not role.can_manage(aid_request) or aid_request.is_closed:
         return _refuse(request, aid_request)
     form = AttemptForm(request.POST)
-    text = form.cleaned_data["text"] if form.is_valid() else ""
-    aid_request.record(EventKind.CONTACT_ATTEMPT, by=request.user, text=text)
+    if not form.is_valid():
+        return _request_page(request, role, aid_request, status=400, attempt_form=form)
+    aid_request.record(EventKind.CONTACT_ATTEMPT, by=request.user, text=form.cleaned_data["text"])
     messages.success(request, _("Your try to reach the neighbor is logged."))
     return _back(aid_request)
 
@@ -735,11 +737,17 @@ def _rota_change(request, role, series):
     if request.POST.get("action") == "leave":
         RotaSignup.objects.filter(series=series, date=day, volunteer=role.volunteer).delete()
         messages.success(request, _("You are no longer down for that date."))
-    elif RotaSignup.objects.filter(series=series, date=day).exists():
-        messages.error(request, _("Someone already took that date. Thank you!"))
     else:
-        RotaSignup.objects.create(series=series, date=day, volunteer=role.volunteer)
-        messages.success(request, _("You are down for that date. Thank you!"))
+        latest = series.occurrences.aggregate(latest=Max("due_date"))["latest"] or series.due_date
+        if day not in _coming_dates(series, latest, ROTA_DATES):
+            raise Http404
+        try:
+            with transaction.atomic():
+                RotaSignup.objects.create(series=series, date=day, volunteer=role.volunteer)
+        except IntegrityError:
+            messages.error(request, _("Someone already took that date. Thank you!"))
+        else:
+            messages.success(request, _("You are down for that date. Thank you!"))
     return redirect("volunteers:rota", reference=series.reference)
 
 

@@ -201,3 +201,6 @@ FOLLOWUP_MESSAGE_HOURS = int(os.environ.get("FOLLOWUP_MESSAGE_HOURS", "24"))
 REPEAT_OFFER_HOURS = int(os.environ.get("REPEAT_OFFER_HOURS", "24"))
 # Date and number formats for Haitian Creole, which Django does not ship.
 FORMAT_MODULE_PATH = ["waltham_aid.formats"]
+# After a request closes, its helpers still see the contact details this long (to tell
+# the neighbor how it ended); coordinators always can.
+CONTACT_AFTER_CLOSE_DAYS = int(os.environ.get("CONTACT_AFTER_CLOSE_DAYS", "7"))

@@ -26,3 +26,5 @@ class Command(BaseCommand):
         for notice in Notice:
             self.stdout.write(f"{notice.label}: {run.done[notice]}")
         self.stdout.write(self.style.SUCCESS(f"Emails sent: {run.done['emails']}"))
+        if run.done["email_failures"]:
+            self.stderr.write(f"Emails that could not be sent: {run.done['email_failures']}")
