@@ -120,6 +120,23 @@ class RequestAdmin(admin.ModelAdmin):
         "created_at",
     ]
     inlines = [ClaimInline, EventInline]
+
+    def _sees_contact(self, request):
+        return request.user.has_perm("requests_app.view_contact_details")
+
+    def get_search_fields(self, request):
+        # Searching by a phone number or a name is a way of seeing contact details.
+        if self._sees_contact(request):
+            return self.search_fields
+        return ["reference", "details"]
+
+    def get_exclude(self, request, obj=None):
+        return None if self._sees_contact(request) else ["neighbor"]
+
+    def get_autocomplete_fields(self, request):
+        fields = super().get_autocomplete_fields(request)
+        return fields if self._sees_contact(request) else [f for f in fields if f != "neighbor"]
+
     actions = ["export_csv", "export_csv_with_contact", "assign_pod", "close_as_duplicate"]
 
     def has_export_permission(self, request):

@@ -581,7 +581,7 @@ class Request(models.Model):
         self.referral = referral if outcome == RequestStatus.COULD_NOT_HELP else None
         self.duplicate_of = duplicate_of if outcome == RequestStatus.DUPLICATE else None
         self._save_status("outcome_note", "referral", "duplicate_of")
-        self.record(EventKind.CLOSED, by=by, text=self.get_status_display())
+        self.record(EventKind.CLOSED, by=by, text=outcome)  # a code, shown translated
         self.schedule_next_occurrence()
 
     close.alters_data = True
@@ -605,7 +605,7 @@ class Request(models.Model):
         root.repeat_stopped_at = None
         root.due_date = root.due_date or first_date or timezone.localdate()
         root.save(update_fields=["repeat", "repeat_until", "repeat_stopped_at", "due_date"])
-        root.record(EventKind.NOTE, by=by, text=f"{root.get_repeat_display()}")
+        root.record(EventKind.REPEAT_SET, by=by, text=repeat)  # a code, shown translated
 
     set_repeat.alters_data = True
 
@@ -759,6 +759,7 @@ class EventKind(models.TextChoices):
     POD_CHANGED = "pod", _("Moved to another pod")
     CONTACT_EXPORTED = "exported", _("Contact details exported")
     REPEAT_STOPPED = "nomore", _("Stopped repeating")
+    REPEAT_SET = "repeat", _("Set to repeat")
 
 
 class Notice(models.TextChoices):
@@ -821,6 +822,26 @@ class Event(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Events are append-only: they are never deleted.")
+
+    @property
+    def shown_text(self):
+        """What the timeline shows: codes the app wrote are translated for the reader;
+        what people wrote is shown as they wrote it."""
+        if self.notice:
+            return self.get_notice_display()
+        if self.kind == EventKind.CLOSED and self.text in RequestStatus.values:
+            return RequestStatus(self.text).label
+        if self.kind == EventKind.REPEAT_SET and self.text in Repeat.values:
+            return Repeat(self.text).label
+        return self.text
+
+    @property
+    def written_by_a_person(self):
+        return not (
+            self.notice
+            or (self.kind == EventKind.CLOSED and self.text in RequestStatus.values)
+            or (self.kind == EventKind.REPEAT_SET and self.text in Repeat.values)
+        )
 
 
 class OfferStatus(models.TextChoices):

@@ -90,3 +90,19 @@ def test_staff_without_the_contact_permission_cannot_open_neighbors(client):
     url = reverse("admin:requests_app_neighbor_change", args=[aid_request.neighbor_id])
     assert client.get(url).status_code == 403
     assert not aid_request.events.exists()
+
+
+def test_staff_without_the_contact_permission_see_no_neighbor_on_requests(client):
+    from django.contrib.auth.models import Permission
+
+    viewer = make_user("viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_request"))
+    client.force_login(viewer)
+    aid_request = make_request()
+    aid_request.neighbor.name = "Rosa Secreta"
+    aid_request.neighbor.save()
+
+    page = client.get(reverse("admin:requests_app_request_change", args=[aid_request.pk]))
+    assert "Rosa Secreta" not in page.content.decode()
+    found = client.get(reverse("admin:requests_app_request_changelist"), {"q": "Rosa"})
+    assert aid_request.reference not in found.content.decode()

@@ -112,3 +112,21 @@ def test_creole_dates_read_the_creole_way(client, pod):
         month = translation.gettext("March")
     assert f"9 {month} 2027" in html
     assert month != "March"
+
+
+def test_the_timeline_shows_what_the_app_wrote_in_the_readers_language(client, pod):
+    from requests_app.models import RequestStatus
+
+    helper = make_volunteer("Ben", pods=[pod])
+    aid_request = make_request(pod=pod)
+    aid_request.claim(helper)
+    aid_request.close(RequestStatus.FULFILLED, by=helper.user)
+    client.force_login(helper.user)
+    with translation.override("es"):
+        html = client.get(
+            reverse("volunteers:request", args=[aid_request.reference])
+        ).content.decode()
+        fulfilled = str(RequestStatus.FULFILLED.label)
+    assert fulfilled != "Fulfilled"
+    assert html.count(fulfilled) >= 2  # the status, and the outcome on the timeline
+    assert ">Fulfilled<" not in html
