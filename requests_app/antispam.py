@@ -13,8 +13,11 @@ import hmac
 import time
 
 from django.conf import settings
+from django.contrib import messages
 from django.core import signing
 from django.db import connection
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 SIGNING_SALT = "waltham_aid.form-started"
 
@@ -81,3 +84,14 @@ def allow_public_post(request, scope, *, now=None):
         take_token(f"{key}:{per_seconds}", capacity=capacity, per_seconds=per_seconds, now=now)
         for capacity, per_seconds in settings.PUBLIC_FORM_RATE_LIMITS
     )
+
+
+def rate_limited(request, template, form):
+    """The form comes back with everything typed, a 429 and a message saying what to do."""
+    messages.error(
+        request,
+        _(
+            "Many forms were sent from this connection in a short time. Please wait a few minutes and send it again, or call us."
+        ),
+    )
+    return render(request, template, {"form": form}, status=429)

@@ -1,11 +1,12 @@
 import secrets
 from calendar import monthrange
 from datetime import date, timedelta
+from itertools import islice
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import Q
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -143,10 +144,6 @@ class Neighbor(models.Model):
     def __str__(self):
         return self.name or _("Neighbor #%(id)s") % {"id": self.pk}
 
-    @property
-    def has_contact_details(self):
-        return bool(self.phone or self.email or self.address)
-
     def erase_contact_details(self):
         """Forget who this is and how to reach them; their requests stay, anonymous."""
         self.name = self.phone = self.email = self.address = self.best_time = ""
@@ -267,24 +264,71 @@ class OfferedToSomeoneElse(InvalidTransition):
         Exception.__init__(self, f"offered to {volunteer} until {until}")
 
 
+_NEIGHBOR_WROTE_LAST = Q(last_from_neighbor__isnull=False) & (
+    Q(last_to_neighbor__isnull=True) | Q(last_to_neighbor__lt=F("last_from_neighbor"))
+)
+
+
 class RequestQuerySet(models.QuerySet):
-    def active(self):
-        return self.filter(status__in=ACTIVE)
-
-    def closed(self):
-        return self.filter(status__in=CLOSED)
-
-    def in_pod(self, pod):
-        return self.filter(pod=pod)
-
     def with_active_claim(self):
-        """Each request's unreleased claim and its volunteer, in one extra query, read by
-        Request.active_claim."""
+        """Each request's unreleased claim, its volunteer and their login, in one extra
+        query, read by Request.active_claim."""
         return self.prefetch_related(
             models.Prefetch(
                 "claims",
-                Claim.objects.filter(released_at__isnull=True).select_related("volunteer"),
+                Claim.objects.filter(released_at__isnull=True).select_related("volunteer__user"),
             )
+        )
+
+    def claimed_by(self, volunteer):
+        return self.filter(claims__volunteer=volunteer, claims__released_at__isnull=True)
+
+    def with_activity(self):
+        """Each request's last work (our own reminders and looks at contact details are not
+        work), and its last message each way."""
+        return self.annotate(
+            last_activity=Max(
+                "events__created_at",
+                filter=~Q(events__kind__in=[EventKind.REMINDER_SENT, EventKind.CONTACT_VIEWED]),
+            ),
+            last_from_neighbor=Max(
+                "events__created_at", filter=Q(events__kind=EventKind.MESSAGE_FROM_NEIGHBOR)
+            ),
+            last_to_neighbor=Max(
+                "events__created_at", filter=Q(events__kind=EventKind.MESSAGE_TO_NEIGHBOR)
+            ),
+        )
+
+    def waiting_for_an_answer(self):
+        """The neighbor wrote last (after with_activity())."""
+        return self.filter(_NEIGHBOR_WROTE_LAST)
+
+    def needing_attention(self, *, now):
+        """What a point person should look at: new too long, a claim gone quiet, or a
+        neighbor waiting for an answer (after with_activity())."""
+        return self.filter(status__in=ACTIVE).filter(
+            Q(
+                status=RequestStatus.NEW,
+                created_at__lt=now - timedelta(hours=settings.NEW_STALE_HOURS),
+            )
+            | Q(
+                status=RequestStatus.CLAIMED,
+                last_activity__lt=now - timedelta(days=settings.CLAIM_STALE_DAYS),
+            )
+            | _NEIGHBOR_WROTE_LAST
+        )
+
+    def outcomes_to_tell(self):
+        """Closed with an outcome that a neighbor without email has not been told yet."""
+        return (
+            self.filter(
+                status__in=CLOSED,
+                neighbor__email="",
+                neighbor__contact_erased_at__isnull=True,
+            )
+            .exclude(status__in=[RequestStatus.WITHDRAWN, RequestStatus.DUPLICATE])
+            .annotate(told=Count("events", filter=Q(events__kind=EventKind.TOLD_NEIGHBOR)))
+            .filter(told=0)
         )
 
     def for_queue(self):
@@ -597,6 +641,7 @@ class Request(models.Model):
         root = self.series_root
         return bool(root.repeat) and root.repeat_stopped_at is None
 
+    @transaction.atomic
     def set_repeat(self, repeat, *, until=None, first_date=None, by):
         """Make this request the first of a series (or change its rule)."""
         root = self.series_root
@@ -609,6 +654,7 @@ class Request(models.Model):
 
     set_repeat.alters_data = True
 
+    @transaction.atomic
     def stop_repeating(self, *, by):
         root = self.series_root
         root.repeat_stopped_at = timezone.now()
@@ -617,29 +663,33 @@ class Request(models.Model):
 
     stop_repeating.alters_data = True
 
-    def next_occurrence_date(self):
+    def dates_after(self, day):
+        """The series' dates after `day`, in order, up to its last date (or without end)."""
         root = self.series_root
-        if not self.repeats or self.due_date is None:
-            return None
-        upcoming = next_date(root.repeat, self.due_date, anchor_day=root.due_date.day)
-        if root.repeat_until and upcoming > root.repeat_until:
-            return None
-        return upcoming
+        while True:
+            day = next_date(root.repeat, day, anchor_day=root.due_date.day)
+            if root.repeat_until and day > root.repeat_until:
+                return
+            yield day
+
+    def coming_dates(self, count):
+        """The next `count` dates the series has not reached yet: what the rota offers."""
+        root = self.series_root
+        if not root.repeats:
+            return []
+        latest = root.occurrences.aggregate(latest=Max("due_date"))["latest"] or root.due_date
+        return list(islice(self.dates_after(latest), count))
 
     def schedule_next_occurrence(self):
         """When an occurrence closes, the next one is created for its date: first for the
         volunteer who signed up for that date on the rota, otherwise offered for a day to
         whoever did this one (continuity matters), then to the pod."""
-        if self.status == RequestStatus.DUPLICATE:
+        if self.status == RequestStatus.DUPLICATE or not self.repeats or self.due_date is None:
             return None
-        upcoming = self.next_occurrence_date()
         root = self.series_root
         # Closed late: the next occurrence is the first date from today, never one already past.
         today = timezone.localdate()
-        while upcoming is not None and upcoming < today:
-            upcoming = next_date(root.repeat, upcoming, anchor_day=root.due_date.day)
-            if root.repeat_until and upcoming > root.repeat_until:
-                upcoming = None
+        upcoming = next((day for day in self.dates_after(self.due_date) if day >= today), None)
         if upcoming is None or root.occurrences.filter(due_date=upcoming).exists():
             return None
         last_claim = self.claims.order_by("-claimed_at").first()

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from requests_app.antispam import allow_public_post
+from requests_app.antispam import allow_public_post, rate_limited
 from requests_app.forms import AskForm, MessageForm, OfferForm
 from requests_app.models import (
     Category,
@@ -21,8 +21,6 @@ from requests_app.models import (
 )
 from requests_app.services import create_offers, create_requests, erase_neighbor_contact_details
 
-RATE_LIMITED = 429
-
 
 def home(request):
     return render(request, "requests_app/home.html")
@@ -30,16 +28,6 @@ def home(request):
 
 def privacy(request):
     return render(request, "requests_app/privacy.html")
-
-
-def _rate_limited(request, template, form):
-    messages.error(
-        request,
-        _(
-            "Many forms were sent from this connection in a short time. Please wait a few minutes and send it again, or call us."
-        ),
-    )
-    return render(request, template, {"form": form}, status=RATE_LIMITED)
 
 
 def ask(request):
@@ -51,7 +39,7 @@ def ask(request):
     form = AskForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         if not allow_public_post(request, "ask"):
-            return _rate_limited(request, "requests_app/ask.html", form)
+            return rate_limited(request, "requests_app/ask.html", form)
         data = form.cleaned_data
         created = create_requests(
             needs=data["needs"],
@@ -174,7 +162,7 @@ def offer(request):
     form = OfferForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if not allow_public_post(request, "offer"):
-            return _rate_limited(request, "requests_app/offer.html", form)
+            return rate_limited(request, "requests_app/offer.html", form)
         data = form.cleaned_data
         created = create_offers(
             offers=data["offers"],

@@ -116,3 +116,31 @@ def test_a_csrf_failure_explains_what_to_do_in_the_neighbors_language():
     assert 'lang="pt-br"' in html
     assert gettext_in("pt-br", "Please send the form again") in html
     assert not Neighbor.objects.exists()
+
+
+def test_a_rate_limited_volunteer_sign_up_comes_back_with_what_was_typed():
+    from volunteers.models import Volunteer
+
+    client = Client(REMOTE_ADDR="203.0.113.30")
+    data = {
+        "name": "Dani",
+        "email": "dani@example.org",
+        "languages": ["es"],
+        "agree": "on",
+        "homepage": "",
+        "started": form_started(),
+    }
+    with translation.override("es"):
+        sign_up = reverse("volunteers:sign_up")
+    for _ in range(5):
+        client.post(sign_up, data)
+    response = client.post(sign_up, data | {"availability": "Los sábados"})
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert "Los sábados" in html
+    message = gettext_in(
+        "es",
+        "Many forms were sent from this connection in a short time. Please wait a few minutes and send it again, or call us.",
+    )
+    assert message in html
+    assert Volunteer.objects.count() == 1

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
-from django.db.models import Exists, F, Max, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -25,9 +25,6 @@ from volunteers.access import COORDINATOR_GROUP
 
 logger = logging.getLogger(__name__)
 ADVISORY_LOCK_KEY = 7400211  # any constant, the same for every run
-
-# Activity that shows someone is working on a request (not our own reminders or looks).
-WORK = ~Q(events__kind__in=[EventKind.REMINDER_SENT, EventKind.CONTACT_VIEWED])
 
 WHY = {
     Notice.NEW_TO_POINT_PEOPLE: _("New for more than a day: please triage it."),
@@ -42,7 +39,6 @@ WHY = {
 
 @dataclass
 class Run:
-    now: object
     coordinators: list = field(default_factory=list)
     digests: dict = field(default_factory=lambda: defaultdict(list))
     done: Counter = field(default_factory=Counter)
@@ -118,12 +114,12 @@ def only_one_run():
 def run_followups(*, now=None, progress=lambda rows: rows):
     with only_one_run() as alone:
         if not alone:
-            return Run(now=now or timezone.now())
+            return Run()
         return _run(now or timezone.now(), progress)
 
 
 def _run(now, progress):
-    run = Run(now=now)
+    run = Run()
     base = Request.objects.select_related("pod", "category").prefetch_related(
         "pod__point_people__user"
     )
@@ -165,14 +161,10 @@ def _run(now, progress):
     with_notices = base.prefetch_related(
         Prefetch("events", Event.objects.exclude(notice=""), to_attr="notices")
     )
-    claimed = (
-        with_notices.filter(status=RequestStatus.CLAIMED)
-        .with_active_claim()
-        .annotate(last_work=Max("events__created_at", filter=WORK))
-    )
+    claimed = with_notices.filter(status=RequestStatus.CLAIMED).with_active_claim().with_activity()
     for aid_request in progress(
         claimed.filter(
-            last_work__lte=now - timedelta(days=settings.FOLLOWUP_CLAIM_RELEASE_DAYS)
+            last_activity__lte=now - timedelta(days=settings.FOLLOWUP_CLAIM_RELEASE_DAYS)
         ).order_by("pk")
     ):
         claimer = _claimer(aid_request)
@@ -185,12 +177,12 @@ def _run(now, progress):
         run.tell([*claimer, *_point_people(aid_request)], aid_request, Notice.CLAIM_RELEASED)
         run.done[Notice.CLAIM_RELEASED] += 1
     stalled = claimed.filter(
-        last_work__lte=now - timedelta(days=settings.FOLLOWUP_CLAIM_REMINDER_DAYS),
-        last_work__gt=now - timedelta(days=settings.FOLLOWUP_CLAIM_RELEASE_DAYS),
+        last_activity__lte=now - timedelta(days=settings.FOLLOWUP_CLAIM_REMINDER_DAYS),
+        last_activity__gt=now - timedelta(days=settings.FOLLOWUP_CLAIM_RELEASE_DAYS),
     ).order_by("pk")
     _notify(
         run,
-        list(filter(_not_yet(Notice.CLAIM_REMINDER, "last_work"), stalled)),
+        list(filter(_not_yet(Notice.CLAIM_REMINDER, "last_activity"), stalled)),
         Notice.CLAIM_REMINDER,
         _claimer,
         progress,
@@ -201,21 +193,14 @@ def _run(now, progress):
             status__in=[RequestStatus.NEW, RequestStatus.OPEN, RequestStatus.CLAIMED]
         )
         .with_active_claim()
-        .annotate(
-            last_in=Max(
-                "events__created_at", filter=Q(events__kind=EventKind.MESSAGE_FROM_NEIGHBOR)
-            ),
-            last_out=Max(
-                "events__created_at", filter=Q(events__kind=EventKind.MESSAGE_TO_NEIGHBOR)
-            ),
-        )
-        .filter(last_in__lte=now - timedelta(hours=settings.FOLLOWUP_MESSAGE_HOURS))
-        .filter(Q(last_out__isnull=True) | Q(last_out__lt=F("last_in")))
+        .with_activity()
+        .waiting_for_an_answer()
+        .filter(last_from_neighbor__lte=now - timedelta(hours=settings.FOLLOWUP_MESSAGE_HOURS))
         .order_by("pk")
     )
     _notify(
         run,
-        list(filter(_not_yet(Notice.MESSAGE_UNANSWERED, "last_in"), waiting)),
+        list(filter(_not_yet(Notice.MESSAGE_UNANSWERED, "last_from_neighbor"), waiting)),
         Notice.MESSAGE_UNANSWERED,
         lambda aid_request: [*_claimer(aid_request), *_point_people(aid_request)],
         progress,

@@ -93,7 +93,3 @@ class Volunteer(models.Model):
 
     def __str__(self):
         return self.name
-
-    @property
-    def is_approved(self):
-        return self.approved_at is not None

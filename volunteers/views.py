@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, F, Max, Q, When
+from django.db.models import Case, Q, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -18,11 +18,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from requests_app.antispam import allow_public_post
+from requests_app.antispam import allow_public_post, rate_limited
 from requests_app.exports import safe_cell
 from requests_app.models import (
-    ACTIVE,
-    CLOSED,
     Category,
     EventKind,
     InvalidTransition,
@@ -32,12 +30,10 @@ from requests_app.models import (
     RequestStatus,
     RotaSignup,
     Translation,
-    next_date,
 )
 from requests_app.services import create_requests
 from volunteers.access import get_request_for, reveal_contact_details, volunteer_required
 from volunteers.flyers import flyer_for, short_address
-from volunteers.followups import WORK
 from volunteers.forms import (
     AttemptForm,
     CloseForm,
@@ -64,7 +60,6 @@ from volunteers.services import (
 )
 from volunteers.services import sign_up as sign_up_volunteer
 
-RATE_LIMITED = 429
 QUEUE_PAGE_SIZE = 25
 MATCHES_SHOWN = 10
 
@@ -76,12 +71,7 @@ def sign_up(request):
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if not allow_public_post(request, "sign_up"):
-            return render(
-                request,
-                "volunteers/sign_up.html",
-                {"form": form, "rate_limited": True},
-                status=RATE_LIMITED,
-            )
+            return rate_limited(request, "volunteers/sign_up.html", form)
         data = form.cleaned_data
         sign_up_volunteer(
             name=data["name"],
@@ -157,58 +147,36 @@ def queue(request, *, role):
 @volunteer_required
 def my_work(request, *, role):
     """My claimed requests and, for point people, what needs attention in their pods."""
-    now = timezone.now()
-    with_activity = Request.objects.select_related("category", "pod").annotate(
-        # Our own reminders and looks at contact details are not work on a request.
-        last_activity=Max("events__created_at", filter=WORK),
-        last_from_neighbor=Max(
-            "events__created_at", filter=Q(events__kind=EventKind.MESSAGE_FROM_NEIGHBOR)
-        ),
-        last_to_neighbor=Max(
-            "events__created_at", filter=Q(events__kind=EventKind.MESSAGE_TO_NEIGHBOR)
-        ),
+    listed = Request.objects.select_related("category", "pod")
+    mine = (
+        listed.claimed_by(role.volunteer)
+        .filter(status=RequestStatus.CLAIMED)
+        .with_activity()
+        .order_by("last_activity")
     )
-    mine = with_activity.filter(
-        status=RequestStatus.CLAIMED,
-        claims__volunteer=role.volunteer,
-        claims__released_at__isnull=True,
-    ).order_by("last_activity")
-    told = Q(events__kind=EventKind.TOLD_NEIGHBOR)
-    untold = (
-        Request.objects.select_related("category", "pod")
-        .filter(status__in=CLOSED, neighbor__email="", neighbor__contact_erased_at__isnull=True)
-        .exclude(status__in=[RequestStatus.WITHDRAWN, RequestStatus.DUPLICATE])
-        .annotate(told=Count("events", filter=told))
-        .filter(told=0)
-    )
+    untold = listed.outcomes_to_tell()
     if not role.coordinator:
         # Mine to tell, or in a pod I lead; coordinators see the whole network's.
         untold = untold.filter(
             Q(claims__volunteer=role.volunteer, claims__released_at__isnull=True)
             | Q(pod__in=role.led_pod_ids)
         )
-    untold = untold.distinct().order_by("closed_at")[:50]
     attention = None
     if role.led_pod_ids or role.coordinator:
-        pods = Q() if role.coordinator else Q(pod__in=role.led_pod_ids)
-        stale_claim = now - timedelta(days=settings.CLAIM_STALE_DAYS)
+        in_my_pods = listed if role.coordinator else listed.filter(pod__in=role.led_pod_ids)
         attention = (
-            with_activity.filter(pods, status__in=ACTIVE)
-            .filter(
-                Q(
-                    status=RequestStatus.NEW,
-                    created_at__lt=now - timedelta(hours=settings.NEW_STALE_HOURS),
-                )
-                | Q(status=RequestStatus.CLAIMED, last_activity__lt=stale_claim)
-                | Q(last_from_neighbor__isnull=False, last_to_neighbor__isnull=True)
-                | Q(last_from_neighbor__gt=F("last_to_neighbor"))
-            )
+            in_my_pods.with_activity()
+            .needing_attention(now=timezone.now())
             .order_by("created_at")[:50]
         )
     return render(
         request,
         "volunteers/my_work.html",
-        {"mine": mine, "attention": attention, "untold": untold, "now": now},
+        {
+            "mine": mine,
+            "attention": attention,
+            "untold": untold.distinct().order_by("closed_at")[:50],
+        },
     )
 
 
@@ -704,7 +672,7 @@ def rota(request, reference, *, role):
         .exclude(due_date=None)
         .with_active_claim()
     }
-    coming = _coming_dates(series, max(occurrences), ROTA_DATES) if occurrences else []
+    coming = series.coming_dates(ROTA_DATES)
     today = timezone.localdate()
     signups = {signup.date: signup for signup in series.rota.select_related("volunteer")}
     rows = [
@@ -718,17 +686,6 @@ def rota(request, reference, *, role):
     )
 
 
-def _coming_dates(series, start, count):
-    """Up to `count` dates after `start`, while the series repeats."""
-    dates, day = [], start
-    while series.repeats and len(dates) < count:
-        day = next_date(series.repeat, day, anchor_day=series.due_date.day)
-        if series.repeat_until and day > series.repeat_until:
-            break
-        dates.append(day)
-    return dates
-
-
 def _rota_change(request, role, series):
     try:
         day = date.fromisoformat(request.POST.get("date", ""))
@@ -738,8 +695,7 @@ def _rota_change(request, role, series):
         RotaSignup.objects.filter(series=series, date=day, volunteer=role.volunteer).delete()
         messages.success(request, _("You are no longer down for that date."))
     else:
-        latest = series.occurrences.aggregate(latest=Max("due_date"))["latest"] or series.due_date
-        if day not in _coming_dates(series, latest, ROTA_DATES):
+        if day not in series.coming_dates(ROTA_DATES):
             raise Http404
         try:
             with transaction.atomic():
