@@ -40,6 +40,7 @@ lint: install
 
 test: install lint messages
 	@.ci/system-deps postgresql chromium cjk-font
+	@.ci/npm-deps
 	.ci/with-postgres $(MAKE) --no-print-directory _test-on-postgres
 
 _test-on-postgres:
