@@ -41,8 +41,7 @@ def client_key(request, scope):
     if settings.TRUST_X_FORWARDED_FOR:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         address = forwarded.split(",")[-1].strip() or address
-    digest = hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256).hexdigest()
-    return f"{scope}:{digest[:40]}"
+    return keyed(address, scope)
 
 
 # One statement: insert a full bucket less one token, or refill the existing bucket for the
@@ -75,6 +74,31 @@ def take_token(key, *, capacity, per_seconds, now=None):
     with connection.cursor() as cursor:
         cursor.execute(TAKE_TOKEN_SQL, params)
         return cursor.fetchone() is not None
+
+
+PEEK_TOKEN_SQL = """
+SELECT tokens + (%(now)s - updated_at) * %(rate)s >= 1
+FROM requests_app_ratelimitbucket WHERE key = %(key)s
+"""
+
+
+def has_token(key, *, capacity, per_seconds, now=None):
+    """Whether take_token would succeed now, without taking one."""
+    params = {
+        "key": key,
+        "rate": capacity / per_seconds,
+        "now": now if now is not None else time.time(),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(PEEK_TOKEN_SQL, params)
+        row = cursor.fetchone()
+        return row is None or bool(row[0])
+
+
+def keyed(value, scope):
+    """An HMAC of any identifier (a user name, say), as client_key does for addresses."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), value.encode(), hashlib.sha256).hexdigest()
+    return f"{scope}:{digest[:40]}"
 
 
 def allow_public_post(request, scope, *, now=None):

@@ -127,6 +127,12 @@ class Neighbor(models.Model):
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     contact_erased_at = models.DateTimeField(_("contact details erased"), null=True, blank=True)
+    # Retention (requests_app/retention.py): a coordinator may keep the details longer,
+    # only with a reason, which goes on the audit trail.
+    keep_until = models.DateField(_("keep contact details until"), null=True, blank=True)
+    keep_reason = models.CharField(_("why they are kept longer"), max_length=200, blank=True)
+    # The erasure date the coordinators were last told about (one notice per date).
+    erasure_notice_for = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("neighbor")
@@ -142,7 +148,8 @@ class Neighbor(models.Model):
         ]
 
     def __str__(self):
-        return self.name or _("Neighbor #%(id)s") % {"id": self.pk}
+        # Never the name: this string is copied into the admin's history and logs.
+        return _("Neighbor #%(id)s") % {"id": self.pk}
 
     def erase_contact_details(self):
         """Forget who this is and how to reach them; their requests stay, anonymous."""
@@ -522,9 +529,17 @@ class Request(models.Model):
         self.save(update_fields=["status", "status_changed_at", "closed_at", *extra_fields])
 
     def record(self, kind, *, by=None, by_neighbor=False, text="", notice=""):
-        return Event.objects.create(
+        event = Event.objects.create(
             request=self, kind=kind, actor=by, by_neighbor=by_neighbor, text=text, notice=notice
         )
+        if kind in AUDITED_EVENTS:
+            AuditEntry.objects.record(
+                AUDITED_EVENTS[kind],
+                by=by,
+                subject=self.reference,
+                detail=text if kind == EventKind.CLOSED else "",
+            )
+        return event
 
     @transaction.atomic
     def triage(self, *, by, pod, urgency):
@@ -812,6 +827,32 @@ class EventKind(models.TextChoices):
     REPEAT_SET = "repeat", _("Set to repeat")
 
 
+class AuditAction(models.TextChoices):
+    CONTACT_VIEWED = "viewed", _("Contact details viewed")
+    EXPORTED = "exported", _("Requests exported")
+    CONTACT_EXPORTED = "exp_contact", _("Contact details exported")
+    OUTCOME = "outcome", _("Outcome set")
+    REOPENED = "reopened", _("Reopened")
+    CONTACT_ERASED = "erased", _("Contact details erased")
+    KEPT_LONGER = "kept", _("Contact details kept longer")
+    SIGNED_IN = "signed_in", _("Signed in")
+    SIGN_IN_FAILED = "failed", _("Sign-in failed")
+    SIGN_IN_REFUSED = "locked", _("Sign-in refused after too many tries")
+    TWO_FACTOR_SET_UP = "2fa_setup", _("Two-step sign-in set up")
+    TWO_FACTOR_FAILED = "2fa_failed", _("Two-step code wrong")
+    VOLUNTEER_DEACTIVATED = "deactivated", _("Volunteer deactivated")
+    REMOVED_FROM_POD = "left_pod", _("Removed from a pod")
+
+
+# What also goes on the audit trail that coordinators read (AuditEntry, below).
+AUDITED_EVENTS = {
+    EventKind.CONTACT_VIEWED: AuditAction.CONTACT_VIEWED,
+    EventKind.CONTACT_EXPORTED: AuditAction.CONTACT_EXPORTED,
+    EventKind.CLOSED: AuditAction.OUTCOME,
+    EventKind.REOPENED: AuditAction.REOPENED,
+}
+
+
 class Notice(models.TextChoices):
     """The follow-up notices, each recorded once on the timeline (run_followups)."""
 
@@ -965,6 +1006,7 @@ class Offer(models.Model):
         help_text=_("For example a community fridge, rather than a single ride."),
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True, editable=False)
 
     objects = OfferQuerySet.as_manager()
 
@@ -989,7 +1031,9 @@ class Offer(models.Model):
         if status not in OFFER_TRANSITIONS[self.status]:
             raise InvalidTransition(self.status, status)
         self.status = status
-        self.save(update_fields=["status"])
+        if status == OfferStatus.FINISHED:
+            self.ended_at = timezone.now()
+        self.save(update_fields=["status", "ended_at"])
 
     move_to.alters_data = True
 
@@ -1107,3 +1151,68 @@ class Translation(models.Model):
 
     def __str__(self):
         return f"{self.request} ({self.language})"
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("The audit trail is append-only: it is never updated.")
+
+    def delete(self):
+        raise TypeError("The audit trail is append-only: it is never deleted.")
+
+
+class AuditEntryManager(models.Manager.from_queryset(AuditEntryQuerySet)):
+    def record(self, action, *, by=None, subject="", detail="", username=""):
+        """One line of the audit trail: who, what, when, about which record. Never a
+        phone number, email or address: `subject` is a reference or a record number."""
+        return self.create(
+            action=action,
+            actor=by if by is not None and by.pk else None,
+            username=(username or (by.get_username() if by is not None else ""))[:150],
+            subject=str(subject)[:40],
+            detail=str(detail)[:200],
+        )
+
+
+class AuditEntry(models.Model):
+    """Who looked at or changed what: contact details seen and exported, outcomes,
+    erasures, sign-ins. Append-only; coordinators read it in the admin."""
+
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    action = models.CharField(_("what"), max_length=12, choices=AuditAction)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    # Kept as written at the time, so the trail still reads after an account is deleted.
+    username = models.CharField(_("user name"), max_length=150, blank=True)
+    subject = models.CharField(_("about"), max_length=40, blank=True, db_index=True)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+
+    objects = AuditEntryManager()
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit trail")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["action", "at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=AuditAction.values), name="audit_action_valid"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.subject}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("The audit trail is append-only: it is never updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The audit trail is append-only: it is never deleted.")

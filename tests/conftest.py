@@ -2,7 +2,7 @@ import pytest
 from django.utils import translation
 from playwright.sync_api import sync_playwright
 
-from tests.factories import make_pod, make_volunteer
+from tests.factories import make_pod, make_volunteer, sign_in
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -36,7 +36,7 @@ def volunteer(pod):
 
 @pytest.fixture
 def volunteer_client(client, volunteer):
-    client.force_login(volunteer.user)
+    sign_in(client, volunteer.user)
     return client
 
 

@@ -6,6 +6,8 @@ import time
 
 from django.contrib.auth.models import Group, Permission, User
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from requests_app.antispam import form_started_token
 from requests_app.models import AppliesTo, Category, Neighbor, Offer, Request, Resource
@@ -45,7 +47,7 @@ def make_request(neighbor=None, category=None, **fields):
 
 
 # The roles as the data migration defines them (a flushed test database has lost them).
-ROLES = importlib.import_module("volunteers.migrations.0002_roles").ROLES
+ROLES = importlib.import_module("volunteers.migrations.0004_audit_role").ROLES
 
 
 def role_group(name):
@@ -118,3 +120,18 @@ def ask_data(**overrides):
     }
     data.update(overrides)
     return data
+
+
+def sign_in(client, who):
+    """Sign a test client in as a volunteer (or user). Coordinators also pass their second
+    step, as they would with their phone: the session records a confirmed TOTP device."""
+    user = getattr(who, "user", who)
+    client.force_login(user)
+    if user.is_staff or user.is_superuser or user.groups.filter(name="Coordinator").exists():
+        device, _created = TOTPDevice.objects.get_or_create(
+            user=user, name="phone", defaults={"confirmed": True}
+        )
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client

@@ -6,6 +6,8 @@ import os
 # would otherwise refuse to run next to it.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
+# The live test server speaks plain HTTP; tests/test_deploy_settings.py checks HTTPS ones.
+os.environ.setdefault("HTTPS", "0")
 
 from waltham_aid.settings import *  # noqa: F403
 
@@ -15,3 +17,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Static files straight from the app folders, without collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from requests_app.models import EventKind, Request, RequestStatus
-from tests.factories import make_neighbor, make_pod, make_request, make_volunteer
+from tests.factories import make_neighbor, make_pod, make_request, make_volunteer, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +107,7 @@ ACTIONS = {
 def client_for(role, cast):
     client = Client()
     if cast[role] is not None:
-        client.force_login(cast[role].user)
+        sign_in(client, cast[role].user)
     return client
 
 
@@ -177,14 +177,14 @@ def test_a_signed_in_user_without_an_approved_volunteer_profile_gets_404(pod):
     from tests.factories import make_user
 
     client = Client()
-    client.force_login(make_user("stranger"))
+    sign_in(client, make_user("stranger"))
     assert client.get(reverse("volunteers:queue")).status_code == 404
 
 
 def test_actions_need_the_csrf_token(pod, cast):
     aid_request = request_in("open", pod, cast)
     client = Client(enforce_csrf_checks=True)
-    client.force_login(cast["volunteer_in_pod"].user)
+    sign_in(client, cast["volunteer_in_pod"].user)
     response = client.post(reverse("volunteers:claim", args=[aid_request.reference]))
     assert response.status_code == 403
     assert status_of(aid_request) == RequestStatus.OPEN

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from requests_app.models import Event
-from tests.factories import make_request, make_user, make_volunteer
+from tests.factories import make_request, make_user, make_volunteer, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ OUR_MODELS = [
 @pytest.fixture
 def coordinator_client(client):
     coordinator = make_user("maria", groups=["Coordinator"], is_staff=True)
-    client.force_login(coordinator)
+    sign_in(client, coordinator)
     return client
 
 
@@ -50,7 +50,7 @@ def test_a_coordinator_can_add_what_people_add_by_hand(coordinator_client, model
 
 def test_nobody_can_edit_or_delete_the_timeline_in_the_admin(client):
     superuser = make_user("root", is_staff=True, is_superuser=True)
-    client.force_login(superuser)
+    sign_in(client, superuser)
     event = make_request().record("note", by=superuser, text="Called twice.")
     change = client.post(
         reverse("admin:requests_app_event_change", args=[event.pk]), {"text": "rewritten"}
@@ -85,7 +85,7 @@ def test_staff_without_the_contact_permission_cannot_open_neighbors(client):
 
     viewer = make_user("viewer", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_neighbor"))
-    client.force_login(viewer)
+    sign_in(client, viewer)
     aid_request = make_request()
     url = reverse("admin:requests_app_neighbor_change", args=[aid_request.neighbor_id])
     assert client.get(url).status_code == 403
@@ -97,7 +97,7 @@ def test_staff_without_the_contact_permission_see_no_neighbor_on_requests(client
 
     viewer = make_user("viewer", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_request"))
-    client.force_login(viewer)
+    sign_in(client, viewer)
     aid_request = make_request()
     aid_request.neighbor.name = "Rosa Secreta"
     aid_request.neighbor.save()

@@ -23,6 +23,7 @@ from tests.factories import (
     make_request,
     make_user,
     make_volunteer,
+    sign_in,
 )
 from volunteers.models import Volunteer
 from volunteers.reports import build_report
@@ -33,7 +34,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def coordinator_client():
     client = Client()
-    client.force_login(make_user("maria", groups=["Coordinator"], is_staff=True))
+    sign_in(client, make_user("maria", groups=["Coordinator"], is_staff=True))
     return client
 
 
@@ -173,7 +174,7 @@ def test_the_contact_export_needs_its_own_permission_and_is_recorded(coordinator
 
     maria = User.objects.get(username="maria")
     maria.user_permissions.add(Permission.objects.get(codename="export_contact_details"))
-    coordinator_client.force_login(User.objects.get(pk=maria.pk))
+    sign_in(coordinator_client, User.objects.get(pk=maria.pk))
     rows = exported(
         run_action(coordinator_client, Request, "export_csv_with_contact", [aid_request])
     )
@@ -189,7 +190,7 @@ def test_staff_without_the_export_permission_cannot_export(db):
     viewer = make_user("viewer", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_request"))
     client = Client()
-    client.force_login(viewer)
+    sign_in(client, viewer)
     aid_request = make_request()
     response = run_action(client, Request, "export_csv", [aid_request])
     assert not hasattr(response, "streaming_content")
@@ -271,7 +272,7 @@ def test_a_point_person_who_did_not_agree_is_not_on_the_flyer(coordinator_client
 
 
 def test_flyers_are_for_coordinators_only(client, volunteer):
-    client.force_login(volunteer.user)
+    sign_in(client, volunteer.user)
     assert flyer_page(client, make_pod()).status_code == 302
 
 
@@ -380,6 +381,6 @@ def test_garbage_report_periods_fall_back_to_twelve_weeks(coordinator_client, we
 
 
 def test_reports_are_for_coordinators_only(client, volunteer):
-    client.force_login(volunteer.user)
+    sign_in(client, volunteer.user)
     assert client.get(reverse("volunteers:reports")).status_code == 302
     assert Group.objects.filter(name="Coordinator").exists()

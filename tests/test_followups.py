@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from requests_app.models import Event, EventKind, Notice, RequestStatus
-from tests.factories import make_neighbor, make_request, make_volunteer
+from tests.factories import make_neighbor, make_request, make_volunteer, sign_in
 from volunteers.followups import WHY, run_followups, send_digest
 
 pytestmark = pytest.mark.django_db
@@ -128,7 +128,7 @@ def test_the_queue_marks_what_is_open_to_the_whole_network(client, pod, voluntee
     aid_request = make_request(pod=pod)
     aid_request.triage(by=None, pod=pod, urgency=2)
     run_followups(now=hours_later(49))
-    client.force_login(volunteer.user)
+    sign_in(client, volunteer.user)
     assert "Open to the whole network" in client.get(reverse("volunteers:queue")).content.decode()
 
 
@@ -199,7 +199,7 @@ def test_an_outcome_a_phone_only_neighbor_has_not_heard_stays_on_my_work(client,
     aid_request = make_request(pod=pod, neighbor=make_neighbor(email=""))
     aid_request.claim(ben)
     aid_request.close(RequestStatus.FULFILLED, by=ben.user)
-    client.force_login(ben.user)
+    sign_in(client, ben.user)
     my_work = reverse("volunteers:my_work")
 
     assert aid_request.reference in client.get(my_work).content.decode()

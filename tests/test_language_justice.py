@@ -6,13 +6,13 @@ from django.urls import reverse
 from django.utils import translation
 
 from requests_app.models import EventKind, Translation
-from tests.factories import make_neighbor, make_pod, make_request, make_volunteer
+from tests.factories import make_neighbor, make_pod, make_request, make_volunteer, sign_in
 
 pytestmark = pytest.mark.django_db
 
 
 def queue(client, volunteer, **query):
-    client.force_login(volunteer.user)
+    sign_in(client, volunteer.user)
     return client.get(reverse("volunteers:queue"), query).content.decode()
 
 
@@ -46,7 +46,7 @@ def test_a_kreyol_request_nobody_in_its_pod_reads_is_found_translated_and_read(c
     saved = Translation.objects.get()
     assert (saved.translator, saved.language, saved.event) == (marie.user, "en", None)
 
-    client.force_login(ben.user)
+    sign_in(client, ben.user)
     client.post(reverse("volunteers:claim", args=[aid_request.reference]))
     html = client.get(reverse("volunteers:request", args=[aid_request.reference])).content.decode()
     assert details in html
@@ -63,7 +63,7 @@ def test_messages_keep_the_original_next_to_the_translation(client, pod):
     message = aid_request.record(
         EventKind.MESSAGE_TO_NEIGHBOR, by=helper.user, text="I will come at 5pm."
     )
-    client.force_login(helper.user)
+    sign_in(client, helper.user)
     client.post(
         reverse("volunteers:translate", args=[aid_request.reference]),
         {"language": "ht", "text": "M ap vini a 5è.", "event": message.pk},
@@ -80,7 +80,7 @@ def test_a_translation_cannot_be_attached_to_an_internal_note(client, pod):
     helper = make_volunteer("Ben", pods=[pod])
     aid_request = make_request(pod=pod)
     note = aid_request.record(EventKind.NOTE, by=helper.user, text="Private")
-    client.force_login(helper.user)
+    sign_in(client, helper.user)
     response = client.post(
         reverse("volunteers:translate", args=[aid_request.reference]),
         {"language": "es", "text": "Privado", "event": note.pk},
@@ -101,7 +101,7 @@ def test_creole_dates_read_the_creole_way(client, pod):
     aid_request = make_request(pod=pod)
     aid_request.repeat, aid_request.due_date = "", None
     helper = make_volunteer("Ben", pods=[pod])
-    client.force_login(helper.user)
+    sign_in(client, helper.user)
     from datetime import date
 
     aid_request.set_repeat("weekly", first_date=date(2027, 3, 9), by=None)
@@ -121,7 +121,7 @@ def test_the_timeline_shows_what_the_app_wrote_in_the_readers_language(client, p
     aid_request = make_request(pod=pod)
     aid_request.claim(helper)
     aid_request.close(RequestStatus.FULFILLED, by=helper.user)
-    client.force_login(helper.user)
+    sign_in(client, helper.user)
     with translation.override("es"):
         html = client.get(
             reverse("volunteers:request", args=[aid_request.reference])

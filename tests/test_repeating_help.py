@@ -13,7 +13,7 @@ from requests_app.models import (
     RotaSignup,
     next_date,
 )
-from tests.factories import make_request, make_volunteer
+from tests.factories import make_request, make_volunteer, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -116,14 +116,14 @@ def test_closing_twice_never_makes_two_next_dates(pod, ben):
 def test_a_volunteer_signs_up_on_the_rota_and_gets_that_date(client, pod, ben):
     first = weekly_groceries(pod)
     chen = make_volunteer("Chen", pods=[pod])
-    client.force_login(chen.user)
+    sign_in(client, chen.user)
     rota_url = reverse("volunteers:rota", args=[first.reference])
     page = client.get(rota_url).content.decode()
     assert "Nobody yet" in page
 
     client.post(rota_url, {"date": "2027-01-12", "action": "take"})
     assert RotaSignup.objects.get().volunteer == chen
-    client.force_login(ben.user)
+    sign_in(client, ben.user)
     client.post(rota_url, {"date": "2027-01-12", "action": "take"})
     assert RotaSignup.objects.get().volunteer == chen
 
@@ -136,7 +136,7 @@ def test_a_volunteer_signs_up_on_the_rota_and_gets_that_date(client, pod, ben):
 def test_the_request_page_sets_a_request_to_repeat(client, pod, ben):
     aid_request = make_request(pod=pod)
     aid_request.claim(ben)
-    client.force_login(ben.user)
+    sign_in(client, ben.user)
     client.post(
         reverse("volunteers:repeat", args=[aid_request.reference]),
         {"repeat": "weekly", "first_date": "2027-02-01", "until": ""},
@@ -153,7 +153,7 @@ def test_the_request_page_sets_a_request_to_repeat(client, pod, ben):
 def test_claiming_a_date_kept_for_someone_else_says_who_and_until_when(client, pod, ben):
     second = do(weekly_groceries(pod), ben)
     chen = make_volunteer("Chen", pods=[pod])
-    client.force_login(chen.user)
+    sign_in(client, chen.user)
     response = client.post(reverse("volunteers:claim", args=[second.reference]), follow=True)
     assert "kept for Ben" in response.content.decode()
     second.refresh_from_db()
@@ -162,7 +162,7 @@ def test_claiming_a_date_kept_for_someone_else_says_who_and_until_when(client, p
 
 def test_the_rota_only_takes_the_series_coming_dates(client, pod, ben):
     first = weekly_groceries(pod)
-    client.force_login(ben.user)
+    sign_in(client, ben.user)
     rota_url = reverse("volunteers:rota", args=[first.reference])
     assert client.post(rota_url, {"date": "2027-01-13", "action": "take"}).status_code == 404
     assert client.post(rota_url, {"date": "2020-01-12", "action": "take"}).status_code == 404

@@ -16,6 +16,7 @@ from tests.factories import (
     make_request,
     make_user,
     make_volunteer,
+    sign_in,
 )
 from volunteers.models import Volunteer
 
@@ -28,7 +29,7 @@ def url(name, *args, language="en"):
 
 
 def signed_in(client, volunteer):
-    client.force_login(volunteer.user)
+    sign_in(client, volunteer.user)
     return client
 
 

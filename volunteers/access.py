@@ -12,12 +12,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import REDIRECT_FIELD_NAME, logout
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from requests_app.models import EventKind, Request, RequestStatus
+from volunteers.middleware import SIGNED_IN_AT
 from volunteers.models import Volunteer
 
 COORDINATOR_GROUP = "Coordinator"
@@ -92,12 +97,37 @@ def role_for(user):
     )
 
 
+def needs_second_step(user):
+    """Staff and coordinators, who can see and export everyone's contact details, also
+    sign in with a code from their phone (TOTP, django-otp) before they see anything."""
+    if not user.is_authenticated:
+        return False
+    return (user.is_staff or is_coordinator(user)) and not user.is_verified()
+
+
+def second_step_url(request):
+    return f"{reverse('volunteers:two_factor')}?{urlencode({REDIRECT_FIELD_NAME: request.get_full_path()})}"
+
+
+def session_outdated(request, volunteer):
+    """Removed from a pod (or deactivated) since this session signed in: it ends now."""
+    changed = volunteer.access_changed_at
+    signed_in_at = request.session.get(SIGNED_IN_AT)
+    return changed is not None and (signed_in_at is None or signed_in_at < changed.timestamp())
+
+
 def volunteer_required(view):
     """Signed in, and an approved volunteer: the view gets the role as `role`."""
 
     @login_required
     def wrapped(request, *args, **kwargs):
-        return view(request, *args, role=role_for(request.user), **kwargs)
+        role = role_for(request.user)
+        if session_outdated(request, role.volunteer):
+            logout(request)
+            return redirect_to_login(request.get_full_path())
+        if (role.coordinator or request.user.is_staff) and not request.user.is_verified():
+            return redirect(second_step_url(request))
+        return view(request, *args, role=role, **kwargs)
 
     wrapped.__name__ = view.__name__
     wrapped.__doc__ = view.__doc__

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class VolunteersConfig(AppConfig):
     name = "volunteers"
     verbose_name = _("Volunteers and pods")
+
+    def ready(self):
+        from volunteers import signals  # noqa: F401

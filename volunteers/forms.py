@@ -1,7 +1,10 @@
 from django import forms
+from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from requests_app.antispam import client_key, has_token, keyed, take_token
 from requests_app.forms import (
     LANGUAGE_CHOICES,
     AskForm,
@@ -12,6 +15,8 @@ from requests_app.forms import (
 )
 from requests_app.models import (
     CLOSED,
+    AuditAction,
+    AuditEntry,
     Category,
     Channel,
     Repeat,
@@ -212,7 +217,40 @@ class TakeRequestForm(AskForm):
     field_order = ["channel", *AskForm.field_order]
 
 
-class SignInForm(AuthenticationForm):
+class ThrottledSignIn:
+    """Failed sign-ins are counted per address and per account; past the limit even the
+    right password waits, so nobody can guess a volunteer's password by trying."""
+
+    def _buckets(self):
+        username = (self.data.get("username") or "").strip().lower()
+        return [
+            (client_key(self.request, "sign-in"), settings.SIGN_IN_FAILURES_PER_ADDRESS),
+            (keyed(username, "sign-in-account"), settings.SIGN_IN_FAILURES_PER_ACCOUNT),
+        ]
+
+    def clean(self):
+        buckets = self._buckets() if self.request is not None else []
+        if not all(has_token(key, capacity=n, per_seconds=s) for key, (n, s) in buckets):
+            AuditEntry.objects.record(AuditAction.SIGN_IN_REFUSED)
+            raise forms.ValidationError(
+                _(
+                    "Too many tries to sign in. Please wait 15 minutes and try again, or ask a coordinator to help."
+                ),
+                code="throttled",
+            )
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            for key, (capacity, per_seconds) in buckets:
+                take_token(key, capacity=capacity, per_seconds=per_seconds)
+            raise
+
+
+class AdminSignInForm(ThrottledSignIn, AdminAuthenticationForm):
+    pass
+
+
+class SignInForm(ThrottledSignIn, AuthenticationForm):
     """Only approved volunteers (and coordinators' staff accounts) get in."""
 
     def confirm_login_allowed(self, user):

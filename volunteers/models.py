@@ -81,6 +81,8 @@ class Volunteer(models.Model):
     )
     agreed_to_privacy_at = models.DateTimeField(_("agreed to the privacy promise"), null=True)
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    # Removed from a pod or deactivated: sessions signed in before this end at once.
+    access_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("signed up"), default=timezone.now)
 
     objects = VolunteerQuerySet.as_manager()
@@ -93,3 +95,15 @@ class Volunteer(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def audit_name(self):
+        """How the audit trail names a volunteer: their user name, or a record number."""
+        return self.user.get_username() if self.user_id else f"volunteer {self.pk}"
+
+    def end_sessions(self):
+        """Sessions signed in before now end at their next page (volunteer_required)."""
+        self.access_changed_at = timezone.now()
+        self.save(update_fields=["access_changed_at"])
+
+    end_sessions.alters_data = True

@@ -4,6 +4,7 @@ from django.urls import path, reverse_lazy
 
 from volunteers import views
 from volunteers.forms import SignInForm
+from volunteers.two_factor import two_factor
 
 app_name = "volunteers"
 
@@ -33,6 +34,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-step/", two_factor, name="two_factor"),
     path(
         "accounts/password-reset/",
         auth_views.PasswordResetView.as_view(

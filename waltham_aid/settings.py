@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.conf.locale import LANG_INFO
 from django.core.exceptions import ImproperlyConfigured
 
@@ -41,7 +42,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else ""
 INSTALLED_APPS = [
     # modeltranslation patches the admin, so it comes before django.contrib.admin.
     "modeltranslation",
-    "django.contrib.admin",
+    "waltham_aid.admin_config.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -49,6 +50,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "waltham_aid",
     "requests_app",
     "volunteers",
@@ -56,11 +59,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files served by the app itself, compressed and cached for a year (no CDN).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "volunteers.middleware.SessionLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -140,6 +148,17 @@ MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            # Hashed names and gzip/brotli copies, made by collectstatic (make serve).
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -204,3 +223,55 @@ FORMAT_MODULE_PATH = ["waltham_aid.formats"]
 # After a request closes, its helpers still see the contact details this long (to tell
 # the neighbor how it ended); coordinators always can.
 CONTACT_AFTER_CLOSE_DAYS = int(os.environ.get("CONTACT_AFTER_CLOSE_DAYS", "7"))
+
+# --- Keeping it safe ---------------------------------------------------------------------
+# Served over HTTPS (directly, or behind a proxy that says so in X-Forwarded-Proto).
+# On by default whenever DEBUG is off; `manage.py check --deploy` then reports nothing.
+HTTPS = env_bool("HTTPS", not DEBUG)
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+if env_bool("BEHIND_HTTPS_PROXY", False):
+    # Only when the proxy in front always sets this header (and strips it from clients).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# Nothing is loaded from anywhere but this site: no CDN, no fonts, no analytics, no inline
+# script or style (tests/test_browser_security.py records every violation).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+
+# Volunteers' sessions: 30 minutes without activity, 12 hours in all
+# (volunteers.middleware.SessionLimitsMiddleware).
+SESSION_IDLE_SECONDS = int(os.environ.get("SESSION_IDLE_SECONDS", 30 * 60))
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_MAX_SECONDS", 12 * 3600))
+
+# Sign-in attempts that fail: (how many, per how many seconds), per address and per account.
+SIGN_IN_FAILURES_PER_ADDRESS = (20, 15 * 60)
+SIGN_IN_FAILURES_PER_ACCOUNT = (5, 15 * 60)
+
+# Coordinators can export contact details: they sign in with a second step (TOTP).
+OTP_TOTP_ISSUER = NETWORK_NAME
+
+# Contact details are erased this many days after a neighbor's last request or offer
+# closed; coordinators get a digest this many days before (manage.py run_followups).
+RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", "30"))
+RETENTION_NOTICE_DAYS = int(os.environ.get("RETENTION_NOTICE_DAYS", "7"))
