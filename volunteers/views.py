@@ -507,6 +507,7 @@ def take_request(request, *, role):
     return render(request, "volunteers/take_request.html", {"form": form})
 
 
+@never_cache
 @volunteer_required
 def taken(request, token, *, role):
     """What to read out to the neighbor: the references and their status link."""
