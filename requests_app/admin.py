@@ -3,12 +3,16 @@ from django.apps import apps
 from django.contrib import admin, messages
 from django.db import models
 from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
 
 from requests_app.exports import export_requests
 from requests_app.models import (
+    AuditAction,
+    AuditEntry,
     Category,
     Claim,
     Event,
@@ -32,17 +36,59 @@ class CategoryAdmin(TranslationAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+class NeighborForm(forms.ModelForm):
+    class Meta:
+        model = Neighbor
+        fields = [
+            "name",
+            "phone",
+            "email",
+            "whatsapp_ok",
+            "preferred_contact",
+            "best_time",
+            "language",
+            "address",
+            "pod",
+            "share_with_point_people",
+            "keep_until",
+            "keep_reason",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        keep_until = cleaned.get("keep_until")
+        if keep_until and not (cleaned.get("keep_reason") or "").strip():
+            self.add_error(
+                "keep_reason",
+                _("Say why these details are kept longer: the reason goes on the audit trail."),
+            )
+        if keep_until and keep_until <= timezone.localdate():
+            self.add_error("keep_until", _("Choose a date in the future."))
+        return cleaned
+
+
 @admin.register(Neighbor)
 class NeighborAdmin(admin.ModelAdmin):
     """Contact details in the admin: only for those allowed to see them, and every look is
     recorded on the neighbor's requests, as in the workspace."""
 
-    list_display = ["id", "name", "language", "pod", "created_at"]
+    list_display = ["id", "name", "language", "pod", "created_at", "keep_until"]
     list_filter = ["language", "pod"]
     list_select_related = ["pod"]
     search_fields = ["name", "phone", "email"]
     autocomplete_fields = ["pod"]
     readonly_fields = ["created_at", "contact_erased_at"]
+    form = NeighborForm
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if {"keep_until", "keep_reason"} & set(form.changed_data) and obj.keep_until:
+            AuditEntry.objects.record(
+                AuditAction.KEPT_LONGER,
+                by=request.user,
+                subject=f"neighbor {obj.pk}",
+                detail=f"until {obj.keep_until:%Y-%m-%d}: {obj.keep_reason}",
+            )
 
     def has_view_permission(self, request, obj=None):
         return super().has_view_permission(request, obj) and request.user.has_perm(
@@ -63,6 +109,10 @@ class NeighborAdmin(admin.ModelAdmin):
                 )
                 for pk in Request.objects.filter(neighbor_id=object_id).values_list("pk", flat=True)
             )
+            AuditEntry.objects.record(
+                AuditAction.CONTACT_VIEWED, by=request.user, subject=f"neighbor {object_id}"[:40]
+            )
+            add_never_cache_headers(response)
         return response
 
 
@@ -304,3 +354,23 @@ class ResourceAdmin(TranslationAdmin):
 
 admin.site.site_header = _("Waltham Aid coordinators")
 admin.site.site_title = _("Waltham Aid")
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit trail: read it, filter it; nobody adds, changes or deletes a line."""
+
+    list_display = ["at", "username", "action", "subject", "detail"]
+    list_filter = ["action", ("at", admin.DateFieldListFilter), "username"]
+    search_fields = ["username", "subject", "detail"]
+    date_hierarchy = "at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

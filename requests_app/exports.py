@@ -10,7 +10,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from requests_app.models import Event, EventKind
+from requests_app.models import AuditAction, AuditEntry, Event, EventKind
 
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -74,7 +74,13 @@ def export_requests(queryset, *, user, with_contact):
             Event(request=aid_request, kind=EventKind.CONTACT_EXPORTED, actor=user)
             for aid_request in requests
         )
+        AuditEntry.objects.record(
+            AuditAction.CONTACT_EXPORTED, by=user, detail=f"{len(requests)} requests"
+        )
     else:
+        AuditEntry.objects.record(
+            AuditAction.EXPORTED, by=user, detail=f"{queryset.count()} requests"
+        )
         requests = requests.iterator(chunk_size=2000)
     writer = csv.writer(_Echo())
     # The rows are written after this view returns: keep the language it was asked in.

@@ -130,7 +130,7 @@ class Neighbor(models.Model):
     # Retention (requests_app/retention.py): a coordinator may keep the details longer,
     # only with a reason, which goes on the audit trail.
     keep_until = models.DateField(_("keep contact details until"), null=True, blank=True)
-    keep_reason = models.CharField(_("why they are kept longer"), max_length=200, blank=True)
+    keep_reason = models.CharField(_("reason to keep them longer"), max_length=200, blank=True)
     # The erasure date the coordinators were last told about (one notice per date).
     erasure_notice_for = models.DateField(null=True, blank=True, editable=False)
 
@@ -867,6 +867,16 @@ class Notice(models.TextChoices):
 class EventQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise TypeError("Events are append-only: they are never updated.")
+
+    def erase_what_people_wrote(self):
+        """The one exception to append-only: when a neighbor's details are erased, what
+        people wrote on their timeline goes too (it can name or place them). What
+        happened, who did it and when stay; codes the app wrote stay."""
+        written = self.exclude(text="").exclude(notice__gt="")
+        codes = Q(kind=EventKind.CLOSED, text__in=RequestStatus.values) | Q(
+            kind=EventKind.REPEAT_SET, text__in=Repeat.values
+        )
+        return models.QuerySet.update(written.exclude(codes), text="")
 
     def delete(self):
         raise TypeError("Events are append-only: they are never deleted.")

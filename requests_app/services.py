@@ -1,6 +1,10 @@
 """Writes that touch more than one row: each is one transaction."""
 
+import logging
+
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -8,14 +12,21 @@ from django.urls import reverse
 from django.utils import translation
 
 from requests_app.models import (
+    AuditAction,
+    AuditEntry,
     Channel,
+    Event,
     EventKind,
     Neighbor,
     Offer,
+    OfferStatus,
     Request,
+    Translation,
     create_with_unique_reference,
     new_token,
 )
+
+logger = logging.getLogger(__name__)
 
 CONTACT_FIELDS = [
     "name",
@@ -109,13 +120,35 @@ def create_offers(
 
 
 @transaction.atomic
-def erase_neighbor_contact_details(neighbor, *, by=None, by_neighbor=False):
-    """Forget how to reach this neighbor, at once. Their requests stay, anonymous, and
-    each one's timeline says the details were erased (not what they were)."""
+def erase_neighbor_contact_details(neighbor, *, by=None, by_neighbor=False, why=""):
+    """Forget how to reach this neighbor, at once: the one path for the neighbor's own
+    "delete my contact details", a coordinator, and the retention job. Their requests
+    and offers stay, anonymous, so reports still count them; each request's timeline says
+    the details were erased (not what they were). What people wrote about finished help
+    (details, messages, notes, translations) goes too: it can name or place someone.
+    Help still under way keeps its description, or nobody could do it."""
     neighbor = Neighbor.objects.select_for_update().get(pk=neighbor.pk)
     neighbor.erase_contact_details()
-    for aid_request in neighbor.requests.all():
+    requests = list(neighbor.requests.all())
+    finished = [aid_request.pk for aid_request in requests if aid_request.is_closed]
+    Request.objects.filter(pk__in=finished).update(details="")
+    Event.objects.filter(request__in=finished).erase_what_people_wrote()
+    Translation.objects.filter(request__in=finished).delete()
+    neighbor.offers.exclude(status__in=[OfferStatus.AVAILABLE, OfferStatus.PAUSED]).update(
+        details="", availability="", area=""
+    )
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Neighbor), object_id=str(neighbor.pk)
+    ).update(object_repr=str(neighbor), change_message="")
+    for aid_request in requests:
         aid_request.record(EventKind.CONTACT_ERASED, by=by, by_neighbor=by_neighbor)
+    AuditEntry.objects.record(
+        AuditAction.CONTACT_ERASED,
+        by=by,
+        subject=f"neighbor {neighbor.pk}",
+        detail="by the neighbor" if by_neighbor else why,
+    )
+    logger.info("Contact details of neighbor %s erased (%s)", neighbor.pk, why or "by hand")
     return neighbor
 
 

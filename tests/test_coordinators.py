@@ -273,7 +273,8 @@ def test_a_point_person_who_did_not_agree_is_not_on_the_flyer(coordinator_client
 
 def test_flyers_are_for_coordinators_only(client, volunteer):
     sign_in(client, volunteer.user)
-    assert flyer_page(client, make_pod()).status_code == 302
+    # A volunteer is not told the page exists.
+    assert flyer_page(client, make_pod()).status_code == 404
 
 
 # --- Reports -----------------------------------------------------------------------------
@@ -382,5 +383,5 @@ def test_garbage_report_periods_fall_back_to_twelve_weeks(coordinator_client, we
 
 def test_reports_are_for_coordinators_only(client, volunteer):
     sign_in(client, volunteer.user)
-    assert client.get(reverse("volunteers:reports")).status_code == 302
+    assert client.get(reverse("volunteers:reports")).status_code == 404
     assert Group.objects.filter(name="Coordinator").exists()

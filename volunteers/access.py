@@ -10,6 +10,7 @@
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME, logout
@@ -132,6 +133,26 @@ def volunteer_required(view):
     wrapped.__name__ = view.__name__
     wrapped.__doc__ = view.__doc__
     return wrapped
+
+
+def staff_page(permission):
+    """A coordinators' page outside the admin (flyers, reports): staff with this
+    permission, past the second sign-in step. Anyone else gets a 404."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            user = request.user
+            if not (user.is_active and user.is_staff and user.has_perm(permission)):
+                raise Http404
+            if needs_second_step(user):
+                return redirect(second_step_url(request))
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
 
 
 def get_request_for(role, reference):

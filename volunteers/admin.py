@@ -8,7 +8,12 @@ from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
 
 from volunteers.models import Pod, Volunteer
-from volunteers.services import approve_volunteer, decline_volunteer, sync_point_person_group
+from volunteers.services import (
+    approve_volunteer,
+    deactivate_volunteer,
+    decline_volunteer,
+    sync_point_person_group,
+)
 
 
 @admin.register(Pod)
@@ -56,7 +61,7 @@ class VolunteerAdmin(admin.ModelAdmin):
     readonly_fields = ["user", "approved_at", "created_at", "agreed_to_privacy_at"]
     # Sign-ups waiting for a coordinator come first.
     ordering = [F("approved_at").asc(nulls_first=True), "-created_at"]
-    actions = ["approve", "decline"]
+    actions = ["approve", "decline", "deactivate"]
 
     @admin.display(boolean=True, description=_("approved"), ordering="approved_at")
     def is_approved(self, volunteer):
@@ -97,3 +102,21 @@ class VolunteerAdmin(admin.ModelAdmin):
                 _("Approved volunteers are not deleted this way: deactivate their login instead."),
                 level=messages.WARNING,
             )
+
+    @admin.action(
+        description=_("Deactivate: they have left; their requests go back to the pods"),
+        permissions=["change"],
+    )
+    def deactivate(self, request, queryset):
+        leaving = list(queryset.filter(approved_at__isnull=False, user__is_active=True))
+        for volunteer in leaving:
+            deactivate_volunteer(volunteer, by=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d volunteer deactivated.",
+                "%(count)d volunteers deactivated.",
+                len(leaving),
+            )
+            % {"count": len(leaving)},
+        )

@@ -77,7 +77,7 @@ def _point_people(aid_request):
     )
 
 
-def _coordinators():
+def active_coordinators():
     return list(User.objects.filter(groups__name=COORDINATOR_GROUP, is_active=True))
 
 
@@ -136,7 +136,7 @@ def _run(now, progress):
         _point_people,
         progress,
     )
-    coordinators = run.coordinators = _coordinators()
+    coordinators = run.coordinators = active_coordinators()
     _notify(
         run,
         new.filter(

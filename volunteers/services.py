@@ -11,6 +11,8 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext
 
 from requests_app.models import (
+    AuditAction,
+    AuditEntry,
     Claim,
     EventKind,
     InvalidTransition,
@@ -198,6 +200,29 @@ def decline_volunteer(volunteer):
     volunteer.pods.clear()
     volunteer.categories.clear()
     volunteer.delete()
+
+
+@transaction.atomic
+def deactivate_volunteer(volunteer, *, by):
+    """A volunteer who leaves: their login stops working at once (every open session
+    with it), the requests they held go back to their pods, and they lead no pod."""
+    held = Claim.objects.filter(volunteer=volunteer, released_at__isnull=True).select_related(
+        "request"
+    )
+    for claim in held:
+        try:
+            claim.request.release(by=by, reason="")
+        except InvalidTransition:
+            continue
+    volunteer.pods_led.clear()
+    if volunteer.user_id:
+        volunteer.user.is_active = False
+        volunteer.user.save(update_fields=["is_active"])
+    volunteer.end_sessions()
+    AuditEntry.objects.record(
+        AuditAction.VOLUNTEER_DEACTIVATED, by=by, subject=volunteer.audit_name
+    )
+    sync_point_person_group()
 
 
 def sync_point_person_group():

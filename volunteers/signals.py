@@ -47,5 +47,7 @@ def left_a_pod(sender, instance, action, reverse, pk_set, **kwargs):
     else:
         volunteers = list(Volunteer.objects.filter(pk__in=pk_set))
     for volunteer in volunteers:
+        if volunteer.approved_at is None:
+            continue  # a sign-up not yet approved has no session to end
         volunteer.end_sessions()
         AuditEntry.objects.record(AuditAction.REMOVED_FROM_POD, subject=volunteer.audit_name)

@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='neighbor',
             name='keep_reason',
-            field=models.CharField(blank=True, max_length=200, verbose_name='why they are kept longer'),
+            field=models.CharField(blank=True, max_length=200, verbose_name='reason to keep them longer'),
         ),
         migrations.AddField(
             model_name='neighbor',

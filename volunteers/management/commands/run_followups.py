@@ -8,12 +8,16 @@ from tqdm import tqdm
 
 from requests_app.models import Notice
 from volunteers.followups import run_followups
+from volunteers.retention import run_retention
 
 PROGRESS_FROM_ROWS = 200
 
 
 class Command(BaseCommand):
-    help = "Send reminders, escalate, release stale claims; one digest email per person."
+    help = (
+        "Send reminders, escalate, release stale claims; one digest email per person. "
+        "Then erase contact details past the retention period, and warn coordinators first."
+    )
 
     def handle(self, *args, **options):
         def progress(rows):
@@ -28,3 +32,10 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Emails sent: {run.done['emails']}"))
         if run.done["email_failures"]:
             self.stderr.write(f"Emails that could not be sent: {run.done['email_failures']}")
+        retention = run_retention(progress=progress)
+        self.stdout.write(f"Contact details erased: {retention.done['erased']}")
+        self.stdout.write(f"Erasures announced to coordinators: {retention.done['noticed']}")
+        if retention.done["email_failures"]:
+            self.stderr.write(
+                f"Retention emails that could not be sent: {retention.done['email_failures']}"
+            )

@@ -1,0 +1,143 @@
+"""Keep as little as we can, for as short as we can.
+
+A neighbor's contact details (and what people wrote about their finished requests) are
+erased RETENTION_DAYS after their last request or offer ended, once nothing of theirs is
+still under way. RETENTION_NOTICE_DAYS before, coordinators get one digest email listing
+who will be erased and when; a coordinator may keep a record longer only by giving a
+reason in the admin (Neighbor: "keep contact details until"), which goes on the audit
+trail. Run daily or more often by `manage.py run_followups`; running twice does nothing
+twice.
+"""
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import Exists, Max, OuterRef, Q, Subquery
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from requests_app.models import ACTIVE, Neighbor, Offer, OfferStatus, Request
+from requests_app.services import erase_neighbor_contact_details
+from volunteers.followups import active_coordinators
+
+logger = logging.getLogger(__name__)
+
+
+def _latest(queryset, field_name):
+    return Subquery(
+        queryset.filter(neighbor=OuterRef("pk"))
+        .order_by()
+        .values("neighbor")
+        .annotate(latest=Max(field_name))
+        .values("latest")[:1]
+    )
+
+
+def neighbors_with_nothing_under_way(today):
+    """Details still held, no request open, no offer still standing; with when their
+    last request closed and their last offer ended (read by erasure_date)."""
+    requests = Request.objects.all()
+    offers = Offer.objects.all()
+    standing_offer = offers.filter(
+        neighbor=OuterRef("pk"), status__in=[OfferStatus.AVAILABLE, OfferStatus.PAUSED]
+    ).filter(Q(until__isnull=True) | Q(until__gte=today))
+    return (
+        Neighbor.objects.filter(contact_erased_at__isnull=True)
+        .exclude(Exists(requests.filter(neighbor=OuterRef("pk"), status__in=ACTIVE)))
+        .exclude(Exists(standing_offer))
+        .annotate(
+            last_request_closed=_latest(requests, "closed_at"),
+            last_offer_ended=_latest(offers.filter(status=OfferStatus.FINISHED), "ended_at"),
+            last_offer_until=_latest(offers.exclude(status=OfferStatus.FINISHED), "until"),
+        )
+        .order_by("pk")
+    )
+
+
+def erasure_date(neighbor):
+    """The day this neighbor's details go: RETENTION_DAYS after the last thing ended, or
+    later when a coordinator chose to keep them."""
+    ends = [neighbor.created_at]
+    ends += [at for at in (neighbor.last_request_closed, neighbor.last_offer_ended) if at]
+    if neighbor.last_offer_until:
+        ends.append(timezone.make_aware(datetime.combine(neighbor.last_offer_until, time.max)))
+    due = timezone.localdate(max(ends)) + timedelta(days=settings.RETENTION_DAYS)
+    if neighbor.keep_until and neighbor.keep_until > due:
+        return neighbor.keep_until
+    return due
+
+
+@dataclass
+class RetentionRun:
+    erased: int = 0
+    noticed: list = field(default_factory=list)
+    done: Counter = field(default_factory=Counter)
+
+
+def run_retention(*, now=None, progress=lambda rows: rows):
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    run = RetentionRun()
+    notice_until = today + timedelta(days=settings.RETENTION_NOTICE_DAYS)
+    for neighbor in progress(list(neighbors_with_nothing_under_way(today))):
+        due = erasure_date(neighbor)
+        if due <= today:
+            erase_neighbor_contact_details(
+                neighbor, why=f"{settings.RETENTION_DAYS} days after the last request ended"
+            )
+            run.erased += 1
+        elif due <= notice_until and neighbor.erasure_notice_for != due:
+            run.noticed.append((neighbor, due))
+    if run.noticed:
+        coordinators = active_coordinators()
+        for user in coordinators:
+            try:
+                send_retention_digest(user, run.noticed)
+            except Exception:
+                logger.exception("Could not send the retention digest to user %s", user.pk)
+                run.done["email_failures"] += 1
+            else:
+                run.done["emails"] += 1
+        # Told once per date: a later run says nothing more unless the date moves.
+        for neighbor, due in run.noticed:
+            Neighbor.objects.filter(pk=neighbor.pk).update(erasure_notice_for=due)
+    run.done["erased"] = run.erased
+    run.done["noticed"] = len(run.noticed)
+    return run
+
+
+def send_retention_digest(user, noticed):
+    """Which records lose their contact details soon, by record number only: the email
+    itself carries no name, phone or address."""
+    volunteer = getattr(user, "volunteer", None)
+    language = volunteer.language if volunteer else settings.LANGUAGE_CODE
+    with translation.override(language):
+        items = [
+            {
+                "neighbor_id": neighbor.pk,
+                "due": due,
+                "url": settings.SITE_URL
+                + reverse("admin:requests_app_neighbor_change", args=[neighbor.pk]),
+            }
+            for neighbor, due in noticed
+        ]
+        context = {
+            "user": user,
+            "items": items,
+            "days": settings.RETENTION_DAYS,
+            "NETWORK_NAME": settings.NETWORK_NAME,
+        }
+        message = EmailMultiAlternatives(
+            subject=render_to_string("volunteers/email/retention_subject.txt", context).strip(),
+            body=render_to_string("volunteers/email/retention.txt", context),
+            to=[user.email],
+        )
+        message.attach_alternative(
+            render_to_string("volunteers/email/retention.html", context), "text/html"
+        )
+        message.send()
