@@ -3,8 +3,6 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
-from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
@@ -32,7 +30,12 @@ from requests_app.models import (
     Translation,
 )
 from requests_app.services import create_requests
-from volunteers.access import get_request_for, reveal_contact_details, volunteer_required
+from volunteers.access import (
+    get_request_for,
+    reveal_contact_details,
+    staff_page,
+    volunteer_required,
+)
 from volunteers.flyers import flyer_for, short_address
 from volunteers.forms import (
     AttemptForm,
@@ -574,8 +577,7 @@ def connect(request, reference, offer_reference, *, role):
 FLYER_LANGUAGES = 2
 
 
-@staff_member_required
-@permission_required("volunteers.view_pod", raise_exception=True)
+@staff_page("volunteers.view_pod")
 def flyers(request):
     """Printable door flyers for the chosen pods, in one or two languages side by side."""
     known = dict(settings.LANGUAGES)
@@ -600,8 +602,7 @@ def flyers(request):
 REPORT_PERIODS = {4, 12, 26, 52}
 
 
-@staff_member_required
-@permission_required("requests_app.view_request", raise_exception=True)
+@staff_page("requests_app.view_request")
 def reports(request):
     """How the network is doing. ?csv=<table> downloads one table's numbers."""
     try:
