@@ -15,6 +15,7 @@ from requests_app.models import (
     AuditAction,
     AuditEntry,
     Channel,
+    Claim,
     Event,
     EventKind,
     Neighbor,
@@ -131,7 +132,8 @@ def erase_neighbor_contact_details(neighbor, *, by=None, by_neighbor=False, why=
     neighbor.erase_contact_details()
     requests = list(neighbor.requests.all())
     finished = [aid_request.pk for aid_request in requests if aid_request.is_closed]
-    Request.objects.filter(pk__in=finished).update(details="")
+    Request.objects.filter(pk__in=finished).update(details="", outcome_note="")
+    Claim.objects.filter(request__in=finished).update(release_reason="")
     Event.objects.filter(request__in=finished).erase_what_people_wrote()
     Translation.objects.filter(request__in=finished).delete()
     neighbor.offers.exclude(status__in=[OfferStatus.AVAILABLE, OfferStatus.PAUSED]).update(

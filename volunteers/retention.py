@@ -62,11 +62,12 @@ def neighbors_with_nothing_under_way(today):
 def erasure_date(neighbor):
     """The day this neighbor's details go: RETENTION_DAYS after the last thing ended, or
     later when a coordinator chose to keep them."""
-    ends = [neighbor.created_at]
-    ends += [at for at in (neighbor.last_request_closed, neighbor.last_offer_ended) if at]
+    ends = [at for at in (neighbor.last_request_closed, neighbor.last_offer_ended) if at]
     if neighbor.last_offer_until:
         ends.append(timezone.make_aware(datetime.combine(neighbor.last_offer_until, time.max)))
-    due = timezone.localdate(max(ends)) + timedelta(days=settings.RETENTION_DAYS)
+    # Nothing ever asked or offered (a record made by hand): counted from when it was made.
+    last = max(ends, default=neighbor.created_at)
+    due = timezone.localdate(last) + timedelta(days=settings.RETENTION_DAYS)
     if neighbor.keep_until and neighbor.keep_until > due:
         return neighbor.keep_until
     return due
