@@ -1,15 +1,19 @@
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.db.models import Value
+from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from modeltranslation.utils import build_localized_fieldname, get_language
 
 from requests_app.antispam import allow_public_post, rate_limited
 from requests_app.forms import AskForm, MessageForm, OfferForm
+from requests_app.keyset import paginate
 from requests_app.models import (
     Category,
     EventKind,
@@ -27,7 +31,7 @@ def home(request):
 
 
 def privacy(request):
-    return render(request, "requests_app/privacy.html")
+    return render(request, "requests_app/privacy.html", {"days": settings.RETENTION_DAYS})
 
 
 def ask(request):
@@ -205,18 +209,42 @@ def offer_manage(request, token):
     return _private(render(request, "requests_app/offer_manage.html", {"offers": offers}))
 
 
+RESOURCES_PAGE_SIZE = 20
+
+
 def resources(request):
-    """The public directory of community resources, filterable by need."""
+    """The public directory of community resources, filterable by need, by name in the
+    reader's language (the English name where there is no translation yet)."""
     categories = list(Category.objects.active())
     chosen = next((c for c in categories if c.slug == request.GET.get("need")), None)
-    listing = Resource.objects.filter(active=True).prefetch_related("categories")
+    listing = (
+        Resource.objects.filter(active=True)
+        .prefetch_related("categories")
+        .annotate(
+            shown_name=Coalesce(
+                NullIf(build_localized_fieldname("name", get_language()), Value("")),
+                "name_en",
+            )
+        )
+    )
     if chosen:
         listing = listing.filter(categories=chosen)
-    page = Paginator(listing, 20).get_page(request.GET.get("page"))
+    page = paginate(
+        listing,
+        request.GET.get("cursor"),
+        keys=("shown_name", "pk"),
+        size=RESOURCES_PAGE_SIZE,
+        list_name="resources",
+    )
     return render(
         request,
         "requests_app/resources.html",
-        {"page": page, "categories": categories, "chosen": chosen},
+        {
+            "page": page,
+            "categories": categories,
+            "chosen": chosen,
+            "query": urlencode({"need": chosen.slug}) if chosen else "",
+        },
     )
 
 
