@@ -157,6 +157,13 @@ class RequestAdmin(admin.ModelAdmin):
     search_fields = ["reference", "details", "neighbor__name", "neighbor__phone"]
     autocomplete_fields = ["neighbor", "category", "pod", "referral", "duplicate_of"]
     date_hierarchy = "created_at"
+    # The changelist keeps Django's OFFSET paging: its page links, "select all N", the
+    # date hierarchy and the filters all read the count and page numbers, and
+    # coordinators rarely go past the first pages; they filter or search instead. What
+    # deep paging costs is bounded by the index: newest first on (created_at, id), and no
+    # second COUNT(*) of the whole table next to the filtered one.
+    ordering = ["-created_at", "-pk"]
+    show_full_result_count = False
     # Status only changes through the model's transition methods, never by editing.
     readonly_fields = [
         "reference",

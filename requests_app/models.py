@@ -6,7 +6,7 @@ from itertools import islice
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import Count, F, Max, Q
+from django.db.models import Exists, F, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -292,18 +292,25 @@ class RequestQuerySet(models.QuerySet):
 
     def with_activity(self):
         """Each request's last work (our own reminders and looks at contact details are not
-        work), and its last message each way."""
+        work), and its last message each way.
+
+        Subqueries that read each request's timeline backwards from its (request,
+        created_at) index, not a GROUP BY over every event: a list that stops after a page
+        reads the timelines of that page, and filters on these stay in WHERE."""
+
+        def latest(events):
+            return Subquery(
+                events.filter(request=OuterRef("pk"))
+                .order_by("-created_at")
+                .values("created_at")[:1]
+            )
+
         return self.annotate(
-            last_activity=Max(
-                "events__created_at",
-                filter=~Q(events__kind__in=[EventKind.REMINDER_SENT, EventKind.CONTACT_VIEWED]),
+            last_activity=latest(
+                Event.objects.exclude(kind__in=[EventKind.REMINDER_SENT, EventKind.CONTACT_VIEWED])
             ),
-            last_from_neighbor=Max(
-                "events__created_at", filter=Q(events__kind=EventKind.MESSAGE_FROM_NEIGHBOR)
-            ),
-            last_to_neighbor=Max(
-                "events__created_at", filter=Q(events__kind=EventKind.MESSAGE_TO_NEIGHBOR)
-            ),
+            last_from_neighbor=latest(Event.objects.filter(kind=EventKind.MESSAGE_FROM_NEIGHBOR)),
+            last_to_neighbor=latest(Event.objects.filter(kind=EventKind.MESSAGE_TO_NEIGHBOR)),
         )
 
     def waiting_for_an_answer(self):
@@ -327,6 +334,7 @@ class RequestQuerySet(models.QuerySet):
 
     def outcomes_to_tell(self):
         """Closed with an outcome that a neighbor without email has not been told yet."""
+        told = Event.objects.filter(request=OuterRef("pk"), kind=EventKind.TOLD_NEIGHBOR)
         return (
             self.filter(
                 status__in=CLOSED,
@@ -334,24 +342,26 @@ class RequestQuerySet(models.QuerySet):
                 neighbor__contact_erased_at__isnull=True,
             )
             .exclude(status__in=[RequestStatus.WITHDRAWN, RequestStatus.DUPLICATE])
-            .annotate(told=Count("events", filter=Q(events__kind=EventKind.TOLD_NEIGHBOR)))
-            .filter(told=0)
+            .exclude(Exists(told))
         )
 
     def for_queue(self):
-        """The queue's rows: need, pod and the claimer, never the neighbor."""
-        return self.select_related("category", "pod").with_active_claim()
+        """The queue's rows: need, pod and the name of whoever has it, never the neighbor.
+        The name comes from a subquery in the same statement, not from a prefetch."""
+        holder = Claim.objects.filter(request=OuterRef("pk"), released_at__isnull=True)
+        return self.select_related("category", "pod").annotate(
+            claimer_name=Subquery(holder.values("volunteer__name")[:1])
+        )
 
-    def for_status_page(self, token):
-        """A submission's requests with what the neighbor may see: the conversation,
+    def for_status_page(self, token, *, messages=20):
+        """A submission's requests with what the neighbor may see: the newest `messages`
+        messages of each conversation (and one more, which says there are older ones),
         never internal notes."""
-        conversation = Event.objects.filter(
-            kind__in=[EventKind.MESSAGE_FROM_NEIGHBOR, EventKind.MESSAGE_TO_NEIGHBOR]
-        ).prefetch_related("translations")
+        newest = Event.objects.conversation().order_by("-created_at", "-pk")[: messages + 1]
         return (
             self.filter(status_token=token)
             .select_related("category", "referral", "neighbor")
-            .prefetch_related(models.Prefetch("events", conversation, to_attr="conversation"))
+            .prefetch_related(models.Prefetch("events", newest, to_attr="newest_messages"))
         )
 
 
@@ -456,10 +466,32 @@ class Request(models.Model):
         verbose_name = pgettext_lazy("noun: a neighbor's need", "request")
         verbose_name_plural = pgettext_lazy("noun: a neighbor's need", "requests")
         indexes = [
-            # The volunteers' queue: active requests of a pod, most urgent and oldest first.
+            # The volunteers' queue (volunteers/queue.py), read in (urgency, created_at, id)
+            # order from small partial indexes of the new and open requests only: by
+            # language for the network, by pod for a volunteer's own pods.
+            models.Index(
+                fields=["language", "urgency", "created_at", "id"],
+                condition=Q(status__in=[RequestStatus.NEW, RequestStatus.OPEN]),
+                name="request_open_by_language",
+            ),
+            models.Index(
+                fields=["pod", "urgency", "created_at", "id"],
+                condition=Q(status__in=[RequestStatus.NEW, RequestStatus.OPEN]),
+                name="request_open_by_pod",
+            ),
+            # Closed requests by when they closed: outcomes still to tell by phone (My
+            # work), and the retention job's "closed before the cutoff", with the
+            # neighbor in the index so that scan needs no table reads.
+            models.Index(
+                fields=["closed_at", "neighbor"],
+                condition=Q(status__in=sorted(CLOSED)),
+                name="request_closed",
+            ),
+            # The queue filtered by another status (claimed), and the follow-ups.
             models.Index(fields=["status", "pod", "urgency", "created_at"]),
             models.Index(fields=["status", "urgency", "created_at"]),
-            models.Index(fields=["created_at"]),
+            # Newest or oldest first: the admin's list, what needs attention, reports.
+            models.Index(fields=["created_at", "id"], name="request_created"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -865,6 +897,13 @@ class Notice(models.TextChoices):
 
 
 class EventQuerySet(models.QuerySet):
+    def conversation(self):
+        """Messages between the neighbor and whoever helps, with their translations: what
+        a neighbor sees of the timeline."""
+        return self.filter(
+            kind__in=[EventKind.MESSAGE_FROM_NEIGHBOR, EventKind.MESSAGE_TO_NEIGHBOR]
+        ).prefetch_related("translations")
+
     def update(self, **kwargs):
         raise TypeError("Events are append-only: they are never updated.")
 

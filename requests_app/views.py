@@ -13,9 +13,10 @@ from modeltranslation.utils import build_localized_fieldname, get_language
 
 from requests_app.antispam import allow_public_post, rate_limited
 from requests_app.forms import AskForm, MessageForm, OfferForm
-from requests_app.keyset import paginate
+from requests_app.keyset import Cursor, key_of, page_from, paginate
 from requests_app.models import (
     Category,
+    Event,
     EventKind,
     InvalidTransition,
     Offer,
@@ -56,8 +57,13 @@ def ask(request):
     return render(request, "requests_app/ask.html", {"form": form})
 
 
+MESSAGES_PAGE_SIZE = 20
+
+
 def _requests_for_token(token):
-    requests = list(Request.objects.for_status_page(token).order_by("pk"))
+    requests = list(
+        Request.objects.for_status_page(token, messages=MESSAGES_PAGE_SIZE).order_by("pk")
+    )
     if not requests:
         raise Http404
     return requests
@@ -85,8 +91,38 @@ def asked(request, token):
     )
 
 
+def _conversations(requests, cursor_text):
+    """Each request's messages, a page at a time, newest page first and shown oldest to
+    newest. The first page comes from the prefetch; a cursor (bound to its request) reads
+    older or newer messages of that one request."""
+    for aid_request in requests:
+        list_name = f"conversation:{aid_request.reference}"
+        keys = ("created_at", "pk")
+        if Cursor.decode(cursor_text, list_name, length=len(keys)):
+            page = paginate(
+                Event.objects.conversation().filter(request=aid_request),
+                cursor_text,
+                keys=keys,
+                size=MESSAGES_PAGE_SIZE,
+                list_name=list_name,
+                descending=True,
+            )
+        else:
+            page = page_from(
+                aid_request.newest_messages,
+                None,
+                size=MESSAGES_PAGE_SIZE,
+                key=lambda event, keys=keys: key_of(event, keys),
+                list_name=list_name,
+            )
+        aid_request.conversation = page.rows[::-1]
+        aid_request.older_messages = page.next_cursor
+        aid_request.newer_messages = page.previous_cursor
+
+
 def _status_page(request, token, *, failed_form=None, failed_reference=None):
     requests = _requests_for_token(token)
+    _conversations(requests, request.GET.get("messages"))
     context = {
         "token": token,
         "requests": requests,

@@ -13,9 +13,10 @@ from datetime import timedelta
 from functools import wraps
 
 from django.conf import settings
-from django.contrib.auth import REDIRECT_FIELD_NAME, logout
+from django.contrib.auth import REDIRECT_FIELD_NAME, get_user_model, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.db.models import Exists, F, OuterRef
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -84,17 +85,32 @@ def _contact_still_needed(aid_request):
 
 
 def role_for(user):
-    """The signed-in approved volunteer's role, or 404 for anyone else."""
-    volunteer = (
-        Volunteer.objects.approved().filter(user=user).prefetch_related("pods", "pods_led").first()
+    """The signed-in approved volunteer's role, or 404 for anyone else.
+
+    One query on every workspace page: the volunteer with their login, whether they are
+    in the Coordinator group, and one row per (pod, pod led) pair. A volunteer is in a
+    few pods and leads fewer, so the rows stay a handful."""
+    in_coordinator_group = Exists(
+        get_user_model().groups.through.objects.filter(
+            user_id=OuterRef("user_id"), group__name=COORDINATOR_GROUP
+        )
     )
-    if volunteer is None:
+    rows = list(
+        Volunteer.objects.approved()
+        .filter(user=user)
+        .select_related("user")
+        .annotate(
+            member_of=F("pods"), leading=F("pods_led"), in_coordinator_group=in_coordinator_group
+        )
+    )
+    if not rows:
         raise Http404
+    volunteer = rows[0]
     return Role(
         volunteer=volunteer,
-        pod_ids=frozenset(pod.pk for pod in volunteer.pods.all()),
-        led_pod_ids=frozenset(pod.pk for pod in volunteer.pods_led.all()),
-        coordinator=is_coordinator(user),
+        pod_ids=frozenset(row.member_of for row in rows if row.member_of is not None),
+        led_pod_ids=frozenset(row.leading for row in rows if row.leading is not None),
+        coordinator=volunteer.user.is_superuser or volunteer.in_coordinator_group,
     )
 
 

@@ -75,18 +75,13 @@ class SignUpForm(PublicForm):
 
 
 class QueueFilterForm(forms.Form):
-    """The queue's filters, read from the query string. Garbage values are ignored."""
+    """The queue's filters, read from the query string. Garbage values are ignored.
 
-    pod = forms.ModelChoiceField(
-        label=_("Pod"), queryset=Pod.objects.active(), required=False, empty_label=_("All pods")
-    )
-    need = forms.ModelChoiceField(
-        label=_("Need"),
-        queryset=Category.objects.active(),
-        required=False,
-        empty_label=_("All needs"),
-        to_field_name="slug",
-    )
+    The pods and needs are read once per page, and the same rows both check what was
+    chosen and draw the lists (a ModelChoiceField reads its table once for each)."""
+
+    pod = forms.ChoiceField(label=_("Pod"), required=False)
+    need = forms.ChoiceField(label=_("Need"), required=False)
     language = forms.ChoiceField(
         label=_("Language"), choices=[("", _("All languages")), *LANGUAGE_CHOICES], required=False
     )
@@ -123,6 +118,25 @@ class QueueFilterForm(forms.Form):
     needs_interpreter = forms.BooleanField(
         label=_("Needs an interpreter, in a language I speak"), required=False
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pods = {str(pod.pk): pod for pod in Pod.objects.active()}
+        self.needs = {need.slug: need for need in Category.objects.active()}
+        self.fields["pod"].choices = [
+            ("", _("All pods")),
+            *((key, pod.name) for key, pod in self.pods.items()),
+        ]
+        self.fields["need"].choices = [
+            ("", _("All needs")),
+            *((slug, need.name) for slug, need in self.needs.items()),
+        ]
+
+    def clean_pod(self):
+        return self.pods.get(self.cleaned_data["pod"])
+
+    def clean_need(self):
+        return self.needs.get(self.cleaned_data["need"])
 
 
 class ReasonForm(forms.Form):

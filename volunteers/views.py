@@ -4,9 +4,9 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Q, When
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -18,8 +18,10 @@ from django.views.decorators.http import require_POST
 
 from requests_app.antispam import allow_public_post, rate_limited
 from requests_app.exports import safe_cell
+from requests_app.keyset import paginate
 from requests_app.models import (
     Category,
+    Claim,
     EventKind,
     InvalidTransition,
     Offer,
@@ -50,8 +52,9 @@ from volunteers.forms import (
     TranslationForm,
     TriageForm,
 )
-from volunteers.languages import needs_interpreter, needs_interpreter_in, spoken_languages
+from volunteers.languages import needs_interpreter_in
 from volunteers.models import Pod
+from volunteers.queue import queue_page
 from volunteers.reports import TABLES, build_report
 from volunteers.services import (
     AlreadyTaken,
@@ -63,7 +66,6 @@ from volunteers.services import (
 )
 from volunteers.services import sign_up as sign_up_volunteer
 
-QUEUE_PAGE_SIZE = 25
 MATCHES_SHOWN = 10
 
 
@@ -97,6 +99,16 @@ def signed_up(request):
 # --- The workspace: lists --------------------------------------------------------------
 
 
+LIST_PAGE_SIZE = 25
+
+
+def _without(request, name):
+    """The page's query string without one parameter, for links that set it anew."""
+    query = request.GET.copy()
+    query.pop(name, None)
+    return query.urlencode()
+
+
 def _filtered_queue(requests, chosen):
     status = chosen.get("status")
     if status:
@@ -121,65 +133,70 @@ def _filtered_queue(requests, chosen):
 
 @volunteer_required
 def queue(request, *, role):
-    """Open and new requests: my pods first, then the rest of the network; most urgent,
-    then oldest. No contact details here."""
+    """Open and new requests: my languages and my pods first, then the rest of the
+    network; most urgent, then oldest. No contact details here. Paged by a cursor
+    (volunteers/queue.py explains how)."""
     filters = QueueFilterForm(request.GET)
     chosen = filters.cleaned_data if filters.is_valid() else {}
-    spoken = spoken_languages()
-    my_languages = role.volunteer.languages or []
-    requests = _filtered_queue(Request.objects.for_queue(), chosen)
+    requests = _filtered_queue(Request.objects.all(), chosen)
     if chosen.get("needs_interpreter"):
-        requests = requests.filter(needs_interpreter_in(my_languages, spoken))
-    # A language I speak first, then my pods, then the most urgent and the oldest.
-    requests = requests.annotate(
-        in_my_language=Case(When(language__in=my_languages, then=0), default=1),
-        in_my_pods=Case(When(pod__in=role.pod_ids, then=0), default=1),
-    ).order_by("in_my_language", "in_my_pods", "urgency", "created_at", "pk")
-    page = Paginator(requests, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    for aid_request in page:
-        aid_request.needs_interpreter = needs_interpreter(aid_request, spoken)
-    query = request.GET.copy()
-    query.pop("page", None)
+        requests = requests.filter(needs_interpreter_in(role.volunteer.languages or []))
+    page = queue_page(requests, role, request.GET.get("cursor"))
     return render(
         request,
         "volunteers/queue.html",
-        {"filters": filters, "page": page, "query": query.urlencode()},
+        {"filters": filters, "page": page, "query": _without(request, "cursor")},
     )
 
 
 @volunteer_required
 def my_work(request, *, role):
-    """My claimed requests and, for point people, what needs attention in their pods."""
+    """My claimed requests and, for point people, what needs attention in their pods.
+    Each list pages on its own, by a cursor in its own parameter."""
     listed = Request.objects.select_related("category", "pod")
     mine = (
         listed.claimed_by(role.volunteer)
         .filter(status=RequestStatus.CLAIMED)
         .with_activity()
-        .order_by("last_activity")
+        .annotate(quiet_since=Coalesce("last_activity", "created_at"))
     )
     untold = listed.outcomes_to_tell()
     if not role.coordinator:
         # Mine to tell, or in a pod I lead; coordinators see the whole network's.
-        untold = untold.filter(
-            Q(claims__volunteer=role.volunteer, claims__released_at__isnull=True)
-            | Q(pod__in=role.led_pod_ids)
+        mine_to_tell = Claim.objects.filter(
+            request=OuterRef("pk"), volunteer=role.volunteer, released_at__isnull=True
         )
-    attention = None
+        untold = untold.filter(Exists(mine_to_tell) | Q(pod__in=role.led_pod_ids))
+    lists = {
+        "mine": paginate(
+            mine,
+            request.GET.get("mine"),
+            keys=("quiet_since", "pk"),
+            size=LIST_PAGE_SIZE,
+            list_name="my-work:mine",
+        ),
+        "untold": paginate(
+            untold,
+            request.GET.get("untold"),
+            keys=("closed_at", "pk"),
+            size=LIST_PAGE_SIZE,
+            list_name="my-work:untold",
+        ),
+        "attention": None,
+    }
     if role.led_pod_ids or role.coordinator:
         in_my_pods = listed if role.coordinator else listed.filter(pod__in=role.led_pod_ids)
-        attention = (
-            in_my_pods.with_activity()
-            .needing_attention(now=timezone.now())
-            .order_by("created_at")[:50]
+        lists["attention"] = paginate(
+            in_my_pods.with_activity().needing_attention(now=timezone.now()),
+            request.GET.get("attention"),
+            keys=("created_at", "pk"),
+            size=LIST_PAGE_SIZE,
+            list_name="my-work:attention",
         )
     return render(
         request,
         "volunteers/my_work.html",
-        {
-            "mine": mine,
-            "attention": attention,
-            "untold": untold.distinct().order_by("closed_at")[:50],
-        },
+        {**lists, **{f"{name}_query": _without(request, name) for name in lists}},
     )
 
 

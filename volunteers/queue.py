@@ -1,0 +1,93 @@
+"""The volunteers' queue, one page at a time, as fast 75,000 rows deep as on top.
+
+The order is: a language I speak first, then my pods, then the most urgent, then the
+oldest (then the id, so no two rows tie). Its first two keys are 0 or 1 *for this
+volunteer*, so no index can hold the whole order, and a row comparison over them,
+`(in_my_language, in_my_pods, urgency, created_at, id) > (...)`, would make PostgreSQL
+read and sort every open request on every page (80,000 of them in a crisis month).
+
+So the queue is cut into parts that each have one value of those two keys and can be
+read in (urgency, created_at, id) order straight from a partial index:
+
+- my pods, in a language I speak: the pod index (`request_open_by_pod`);
+- my pods, in another language: the pod index;
+- elsewhere, one part per language: the language index (`request_open_by_language`).
+  Splitting by language (there are six) lets each part be read in index order even
+  when I speak several.
+
+Each part gives at most one page plus one row: after the cursor's own part, with the
+index-friendly seek `(urgency, created_at, id) > (%s, %s, %s)`, and from the start for
+the parts that come after it. The page is the first rows of those few dozen, in the full
+order. One SQL statement, a handful of short index range scans, whatever the depth.
+
+The cursor holds the last row's full sort key; its first two numbers say which part it
+is in. A cursor we did not sign gives the first page.
+"""
+
+from django.db.models import BooleanField, Case, ExpressionWrapper, Q, When
+
+from requests_app.keyset import BEFORE, Cursor, key_of, page_from, seek
+from requests_app.models import LANGUAGE_CODES, Request
+from volunteers.languages import needs_interpreter
+
+PAGE_SIZE = 25
+LIST_NAME = "queue"
+WITHIN_A_PART = ("urgency", "created_at", "pk")
+KEYS = ("in_my_language", "in_my_pods", *WITHIN_A_PART)
+
+
+def _parts(role):
+    """(the part's first two sort keys, the condition that selects it)."""
+    mine = [code for code in LANGUAGE_CODES if code in (role.volunteer.languages or ())]
+    pods = sorted(role.pod_ids)
+    parts = []
+    if pods:
+        if mine:
+            parts.append(((0, 0), Q(pod__in=pods, language__in=mine)))
+        parts.append(((1, 0), Q(pod__in=pods) & ~Q(language__in=mine)))
+    elsewhere = ~Q(pod__in=pods) if pods else Q()
+    for code in LANGUAGE_CODES:
+        parts.append(((0 if code in mine else 1, 1), Q(language=code) & elsewhere))
+    return parts, mine, pods
+
+
+def queue_page(requests, role, cursor_text):
+    """A page of `requests` (already filtered) in the queue's order for this volunteer."""
+    cursor = Cursor.decode(cursor_text, LIST_NAME, length=len(KEYS))
+    if cursor is not None and not {cursor.values[0], cursor.values[1]} <= {0, 1}:
+        cursor = None
+    parts, mine, pods = _parts(role)
+    backwards = cursor is not None and cursor.direction == BEFORE
+    order = [f"-{key}" for key in WITHIN_A_PART] if backwards else list(WITHIN_A_PART)
+    chosen = []
+    for part, condition in parts:
+        rows = requests.filter(condition)
+        if cursor is not None:
+            where = tuple(cursor.values[:2])
+            if (part < where) if not backwards else (part > where):
+                continue
+            if part == where:
+                rows = rows.filter(seek(WITHIN_A_PART, cursor.values[2:], cursor.direction))
+        # Wrapped in `id IN (...)`: SQLite allows no LIMIT in the parts of a UNION.
+        ids = rows.order_by(*order).values("pk")[: PAGE_SIZE + 1]
+        chosen.append(Request.objects.filter(pk__in=ids).values("pk"))
+    if not chosen:
+        return page_from([], cursor, size=PAGE_SIZE, key=None, list_name=LIST_NAME)
+    ids = chosen[0].union(*chosen[1:], all=True) if len(chosen) > 1 else chosen[0]
+    page = (
+        Request.objects.filter(pk__in=ids)
+        .for_queue()
+        .annotate(
+            in_my_language=Case(When(language__in=mine, then=0), default=1),
+            in_my_pods=Case(When(pod__in=pods, then=0), default=1),
+            needs_interpreter=ExpressionWrapper(needs_interpreter(), output_field=BooleanField()),
+        )
+        .order_by(*(f"-{key}" if backwards else key for key in KEYS))
+    )
+    return page_from(
+        list(page[: PAGE_SIZE + 1]),
+        cursor,
+        size=PAGE_SIZE,
+        key=lambda row: key_of(row, KEYS),
+        list_name=LIST_NAME,
+    )
