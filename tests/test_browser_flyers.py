@@ -6,6 +6,8 @@ import re
 
 import pytest
 import zxingcpp
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image
 
 from tests.factories import make_category, make_pod, make_user, make_volunteer
@@ -23,10 +25,16 @@ def coordinator_page(browser_page, live_server, settings):
     coordinator = make_user("maria", groups=["Coordinator"], is_staff=True)
     coordinator.set_password("a long coordinator password")
     coordinator.save()
+    phone = TOTPDevice.objects.create(user=coordinator, name="phone", confirmed=True)
     browser_page.goto(f"{live_server.url}/en/admin/login/")
     browser_page.fill("#id_username", "maria")
     browser_page.fill("#id_password", "a long coordinator password")
     browser_page.locator('input[type="submit"]').click()
+    # The second step, as from the app on Maria's phone.
+    browser_page.wait_for_url("**/accounts/two-step/**")
+    browser_page.fill('input[name="code"]', f"{totp(phone.bin_key):06d}")
+    browser_page.locator('form:has(input[name="code"]) button[type="submit"]').click()
+    browser_page.wait_for_url("**/admin/")
     return browser_page
 
 
