@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from requests_app.models import Offer, Repeat, Request, RequestStatus
 from tests.factories import ROLES, role_group, sign_in
@@ -56,24 +57,34 @@ def directives(policy):
     return dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
 
 
-def session_for(who):
-    """A signed-in session made by the test client (coordinators' second step included),
-    handed to the browser as its cookie."""
-    client = sign_in(Client(), who)
+def session_for(who, *, second_step=True):
+    """A signed-in session made by the test client (coordinators' second step included,
+    unless a test stops before it), handed to the browser as its cookie."""
+    client = Client()
+    if second_step:
+        sign_in(client, who)
+    else:
+        client.force_login(who.user)
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
 class Walker:
     """One browser context per person; opens pages and keeps what was wrong with them."""
 
-    def __init__(self, browser, origin, who=None):
+    def __init__(self, browser, origin, who=None, *, second_step=True):
         self.origin = origin
         self.context = browser.new_context(viewport={"width": 390, "height": 844})
         self.context.set_default_timeout(10000)
         self.context.add_init_script(RECORD_VIOLATIONS)
         if who is not None:
             self.context.add_cookies(
-                [{"name": settings.SESSION_COOKIE_NAME, "value": session_for(who), "url": origin}]
+                [
+                    {
+                        "name": settings.SESSION_COOKIE_NAME,
+                        "value": session_for(who, second_step=second_step),
+                        "url": origin,
+                    }
+                ]
             )
         self.page = self.context.new_page()
         self.console = []
@@ -103,8 +114,20 @@ class Walker:
         self.visited.append(label)
         return response
 
-    def close(self):
-        self.context.close()
+
+@pytest.fixture
+def walker_for(browser, live_server):
+    """Walkers whose browser contexts are all closed after the test, even when it fails,
+    so no open connection keeps the live server's threads (and the database) busy."""
+    walkers = []
+
+    def new_walker(who=None, **options):
+        walkers.append(Walker(browser, live_server.url, who, **options))
+        return walkers[-1]
+
+    yield new_walker
+    for walker in walkers:
+        walker.context.close()
 
 
 @pytest.fixture
@@ -193,6 +216,12 @@ def workspace_pages(network, username):
             "/en/coordinators/flyers/?pod=prospect-hill&lang=en&lang=ar",
             "/en/coordinators/reports/",
             "/ar/coordinators/reports/",
+            # The admin as a coordinator sees it (every model, as a superuser, below).
+            "/en/admin/",
+            "/en/admin/requests_app/request/",
+            f"/en/admin/requests_app/request/{claimed.pk}/change/",
+            f"/en/admin/requests_app/neighbor/{claimed.neighbor.pk}/change/",
+            "/en/admin/volunteers/volunteer/?approval=pending",
         ]
     return pages
 
@@ -232,7 +261,7 @@ def bulk_action_pages(walker):
         walker.check(f"admin bulk action {action}", navigation.value)
 
 
-def test_no_page_breaks_the_content_security_policy(browser, live_server, network):
+def test_no_page_breaks_the_content_security_policy(walker_for, live_server, network):
     problems, visited = [], []
     walks = [
         (None, lambda: public_pages(network)),
@@ -244,21 +273,29 @@ def test_no_page_breaks_the_content_security_policy(browser, live_server, networ
         (network["superuser"], lambda: [(p, 200) for p in admin_pages(network["superuser"])]),
     ]
     for who, pages in walks:
-        walker = Walker(browser, live_server.url, who)
+        walker = walker_for(who)
         for path, status in pages():
             walker.open(path, status)
         if who == network["superuser"]:
             bulk_action_pages(walker)
         problems += walker.problems
         visited += walker.visited
-        walker.close()
+
+    # A coordinator between their password and their code: setting up the app (a QR code
+    # drawn as inline SVG), then typing the code.
+    walker = walker_for(network["coordinator"], second_step=False)
+    walker.open("/en/accounts/two-step/")
+    TOTPDevice.objects.filter(user=network["coordinator"].user).update(confirmed=True)
+    walker.open("/ar/accounts/two-step/")
+    problems += walker.problems
+    visited += walker.visited
 
     assert len(visited) >= 90, visited
     assert not problems, "\n".join(problems)
 
 
-def test_the_recorder_catches_inline_style_inline_script_and_foreign_urls(browser, live_server):
-    walker = Walker(browser, live_server.url)
+def test_the_recorder_catches_inline_style_inline_script_and_foreign_urls(walker_for, live_server):
+    walker = walker_for()
     walker.page.route(
         f"{live_server.url}/en/planted/",
         lambda route: route.fulfill(
@@ -274,26 +311,24 @@ def test_the_recorder_catches_inline_style_inline_script_and_foreign_urls(browse
         ),
     )
     walker.open("/en/planted/")
-    walker.close()
     found = "\n".join(walker.problems)
     assert "style-src-attr blocked inline" in found
     assert "script-src-elem blocked inline" in found
     assert "img-src blocked https://elsewhere.invalid/pixel.png" in found
 
 
-def test_the_csrf_failure_page_keeps_to_the_policy_too(browser, live_server, network):
-    walker = Walker(browser, live_server.url)
+def test_the_csrf_failure_page_keeps_to_the_policy_too(walker_for, live_server, network):
+    walker = walker_for()
     walker.open("/en/ask/")
     walker.context.clear_cookies()
     with walker.page.expect_navigation() as navigation:
         walker.page.locator("form[method=post] button[type=submit]").click()
     walker.check("ask form posted without its cookie", navigation.value, status=403)
-    walker.close()
     assert not walker.problems, "\n".join(walker.problems)
 
 
 def test_security_headers_on_public_and_staff_pages_and_no_store_where_contact_details_show(
-    browser, live_server, network
+    walker_for, live_server, network
 ):
     claimed = network["claimed"]
     contact = f"/en/work/requests/{claimed.reference}/contact/"
@@ -316,14 +351,13 @@ def test_security_headers_on_public_and_staff_pages_and_no_store_where_contact_d
             [contact, neighbor_in_admin, request_in_admin, "/en/admin/", taken_page],
         ),
     ]:
-        walker = Walker(browser, live_server.url, who)
+        walker = walker_for(who)
         for path in paths:
             walker.open(path)
             checked[(who and who.user.username, path)] = walker.headers[path]
             if path in shows_contact_details:
                 # The page really shows them, so no-store below guards something.
                 assert claimed.neighbor.phone in walker.page.content(), path
-        walker.close()
         assert not walker.problems, "\n".join(walker.problems)
 
     assert len(checked) == 12
