@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.validators import slug_re
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Coalesce
@@ -600,7 +601,10 @@ def flyers(request):
     known = dict(settings.LANGUAGES)
     codes = [code for code in request.GET.getlist("lang") if code in known][:FLYER_LANGUAGES]
     codes = codes or [get_language()]
-    pods = Pod.objects.filter(slug__in=request.GET.getlist("pod")).prefetch_related("point_people")
+    # Only what a slug can be: PostgreSQL refuses a NUL byte in text, so `?pod=%00` would
+    # otherwise reach the database and come back as a server error.
+    slugs = [slug for slug in request.GET.getlist("pod") if slug_re.fullmatch(slug)]
+    pods = Pod.objects.filter(slug__in=slugs).prefetch_related("point_people")
     return render(
         request,
         "volunteers/flyers.html",
@@ -610,7 +614,7 @@ def flyers(request):
             "languages": settings.LANGUAGES,
             "chosen_languages": codes,
             "pods": Pod.objects.active(),
-            "chosen_pods": request.GET.getlist("pod"),
+            "chosen_pods": slugs,
             "short_address": short_address(),
         },
     )

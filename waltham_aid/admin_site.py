@@ -5,7 +5,7 @@ from functools import wraps
 
 from django.contrib import admin
 from django.contrib.auth import REDIRECT_FIELD_NAME
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -13,6 +13,22 @@ from django.utils.http import urlencode
 
 from volunteers.access import needs_second_step
 from volunteers.forms import AdminSignInForm
+
+
+def plausible_query(query):
+    """False for a query string the changelist would answer with a server error (Django
+    5.2): a NUL byte, which PostgreSQL refuses in text (`?status__exact=%00`), or a date
+    hierarchy part that datetime cannot hold (`?created_at__year=99999999999` or `=9999`,
+    Django ticket #37357)."""
+    for key, values in query.lists():
+        if any("\x00" in text for text in [key, *values]):
+            return False
+        if key.endswith(("__year", "__month", "__day")) and not all(
+            len(value) <= 4 and value.isascii() and value.isdigit() and int(value) < 9999
+            for value in values
+        ):
+            return False
+    return True
 
 
 class AdminSite(admin.AdminSite):
@@ -28,6 +44,8 @@ class AdminSite(admin.AdminSite):
 
         @wraps(inner)
         def without_hints(request, *args, **kwargs):
+            if not plausible_query(request.GET):
+                raise BadRequest
             try:
                 return inner(request, *args, **kwargs)
             except PermissionDenied:
