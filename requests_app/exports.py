@@ -5,6 +5,7 @@ for those holding export_contact_details, the most dangerous file this app can m
 each exported request gets an event saying who exported it and when."""
 
 import csv
+import logging
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone, translation
@@ -14,6 +15,8 @@ from requests_app.models import AuditAction, AuditEntry, Event, EventKind
 
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+logger = logging.getLogger(__name__)
 
 
 def safe_cell(value):
@@ -77,10 +80,11 @@ def export_requests(queryset, *, user, with_contact):
         AuditEntry.objects.record(
             AuditAction.CONTACT_EXPORTED, by=user, detail=f"{len(requests)} requests"
         )
+        logger.info("%s requests exported WITH contact details by %s", len(requests), user)
     else:
-        AuditEntry.objects.record(
-            AuditAction.EXPORTED, by=user, detail=f"{queryset.count()} requests"
-        )
+        count = queryset.count()
+        AuditEntry.objects.record(AuditAction.EXPORTED, by=user, detail=f"{count} requests")
+        logger.info("%s requests exported without contact details by %s", count, user)
         requests = requests.iterator(chunk_size=2000)
     writer = csv.writer(_Echo())
     # The rows are written after this view returns: keep the language it was asked in.

@@ -1,3 +1,4 @@
+import logging
 import secrets
 from calendar import monthrange
 from datetime import date, timedelta
@@ -12,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
+
+logger = logging.getLogger(__name__)
 
 # No 0/O, 1/I/L: a reference is read aloud over the phone and copied from paper.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -635,6 +638,7 @@ class Request(models.Model):
         self._save_status()
         self._end_active_claim(reason)
         self.record(EventKind.RELEASED, by=by, text=reason)
+        logger.info("Request %s released by %s", self.reference, by or "the follow-ups")
 
     release.alters_data = True
 

@@ -8,6 +8,7 @@
 - The claimer, the pod's point people and coordinators release, message and close.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
@@ -28,6 +29,8 @@ from volunteers.middleware import SIGNED_IN_AT
 from volunteers.models import Volunteer
 
 COORDINATOR_GROUP = "Coordinator"
+
+logger = logging.getLogger(__name__)
 
 
 def is_coordinator(user):
@@ -201,6 +204,9 @@ def reveal_contact_details(role, aid_request):
         return None
     neighbor = aid_request.neighbor
     aid_request.record(EventKind.CONTACT_VIEWED, by=role.volunteer.user)
+    logger.info(
+        "Contact details of request %s viewed by %s", aid_request.reference, role.volunteer.user
+    )
     return ContactCard(
         name=neighbor.name,
         phone=neighbor.phone,

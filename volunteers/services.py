@@ -1,3 +1,5 @@
+import logging
+
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.contrib.auth.tokens import default_token_generator
@@ -26,6 +28,10 @@ from volunteers.models import Volunteer
 
 VOLUNTEER_GROUP = "Volunteer"
 POINT_PERSON_GROUP = "Point person"
+
+# Who did what to which record: references, user names and record numbers, never a
+# neighbor's name, phone, email or address.
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -66,7 +72,7 @@ def claim_request(aid_request, *, volunteer, by=None):
     """Take on a request. The model's row lock makes two simultaneous claims queue up:
     the second sees 'claimed' and gets AlreadyTaken, naming who has it."""
     try:
-        return aid_request.claim(volunteer, by=by)
+        claim = aid_request.claim(volunteer, by=by)
     except OfferedToSomeoneElse:
         raise
     except InvalidTransition:
@@ -76,6 +82,8 @@ def claim_request(aid_request, *, volunteer, by=None):
             .first()
         )
         raise AlreadyTaken(holder.volunteer if holder else None) from None
+    logger.info("Request %s claimed by %s", aid_request.reference, volunteer.audit_name)
+    return claim
 
 
 @transaction.atomic
@@ -85,6 +93,7 @@ def reassign_claim(aid_request, *, to, by):
         aid_request.release(by=by, reason=gettext("Reassigned to %(name)s") % {"name": to.name})
     aid_request.claim(to, by=by)
     aid_request.record(EventKind.REASSIGNED, by=by, text=to.name)
+    logger.info("Request %s reassigned to %s by %s", aid_request.reference, to.audit_name, by)
 
 
 def message_neighbor(aid_request, *, by, text):
@@ -112,6 +121,7 @@ def close_request(aid_request, outcome, *, by, note="", referral=None, duplicate
     emailed; a phone-only neighbor is told by whoever helps them."""
     with transaction.atomic():
         aid_request.close(outcome, by=by, note=note, referral=referral, duplicate_of=duplicate_of)
+        logger.info("Request %s closed as %s by %s", aid_request.reference, outcome, by)
         neighbor = aid_request.neighbor
         if not neighbor.email or outcome == RequestStatus.WITHDRAWN:
             return False
@@ -222,6 +232,7 @@ def deactivate_volunteer(volunteer, *, by):
     AuditEntry.objects.record(
         AuditAction.VOLUNTEER_DEACTIVATED, by=by, subject=volunteer.audit_name
     )
+    logger.info("Volunteer %s deactivated by %s", volunteer.audit_name, by)
     sync_point_person_group()
 
 

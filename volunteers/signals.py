@@ -1,5 +1,7 @@
 """Sign-ins: the session clock starts, and the audit trail notes who came in or failed."""
 
+import logging
+
 from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models.signals import m2m_changed
@@ -8,6 +10,8 @@ from django.dispatch import receiver
 from requests_app.models import AuditAction, AuditEntry
 from volunteers.middleware import start_session_clock
 from volunteers.models import Pod, Volunteer
+
+logger = logging.getLogger(__name__)
 
 
 @receiver(user_logged_in, dispatch_uid="volunteers.signed_in")
@@ -29,6 +33,7 @@ def sign_in_failed(sender, credentials, request=None, **kwargs):
         subject=user.get_username() if user else "",
         detail="" if user else "no such account",
     )
+    logger.warning("Sign-in failed for %s", user.get_username() if user else "no such account")
 
 
 @receiver(m2m_changed, sender=Volunteer.pods.through, dispatch_uid="volunteers.left_pod")
