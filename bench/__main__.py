@@ -78,14 +78,17 @@ class Bench:
         started = time.monotonic()
         try:
             result = function()
-            text = section(result)
         except Exception as error:  # a broken step is reported; the others still run
             traceback.print_exc()
             result = {"error": f"{type(error).__name__}: {error}"}
-            text = f"{name} failed: {result['error']}"
         result["step_seconds"] = round(time.monotonic() - started, 1)
         self.results[name] = result
         self.save()
+        try:
+            text = result["error"] if set(result) == {"error", "step_seconds"} else section(result)
+        except Exception as error:
+            traceback.print_exc()
+            text = f"(the table could not be printed: {error}; see {RESULTS.name})"
         say(f"\n## {name}\n{text}")
         return result
 

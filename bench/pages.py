@@ -191,8 +191,10 @@ def measure_page(page, cookies, *, reps, budget_seconds):
         client.get(page.url)
     # The log keeps earlier requests' queries; start from an empty one.
     connection.queries_log.clear()
-    with CaptureQueriesContext(connection) as queries:
+    with CaptureQueriesContext(connection) as captured:
         response = client.get(page.url)
+    # Read now: captured_queries slices the connection's log, which the next request clears.
+    queries = len(captured.captured_queries)
     html = response.body
     baseline_url = f"/bench/baseline/{len(html)}/"
     anonymous.get(baseline_url)
@@ -218,7 +220,7 @@ def measure_page(page, cookies, *, reps, budget_seconds):
     css_gz = asset_bytes(anonymous, styles)
     js_gz = asset_bytes(anonymous, scripts)
     row.update(
-        queries=len(queries),
+        queries=queries,
         query_target=page.query_target,
         samples=len(times),
         median_ms=median(times) * 1000,

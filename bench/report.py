@@ -4,7 +4,8 @@ KB = 1024
 
 
 def table(headers, rows):
-    cells = [[str(cell) for cell in headers]] + [[str(cell) for cell in row] for row in rows]
+    cells = [[str(cell) for cell in row] for row in [headers, *rows]]
+    cells = [row + [""] * (len(headers) - len(row)) for row in cells]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
