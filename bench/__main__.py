@@ -44,6 +44,27 @@ def load_average():
     return [round(value, 2) for value in os.getloadavg()]
 
 
+def refuse_a_real_database():
+    """The bench writes (a seed, then claims and requests under load): it runs only on an
+    empty database or one it seeded itself, never on a network's real one."""
+    from django.db import connection
+
+    if "requests_app_request" not in connection.introspection.table_names():
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM requests_app_request)")
+        has_requests = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM volunteers_pod WHERE slug LIKE 'bench-pod-%%')"
+        )
+        seeded_here = cursor.fetchone()[0]
+    if has_requests and not seeded_here:
+        sys.exit(
+            "bench: this database holds requests the bench did not make; refusing to write "
+            "to it. make bench starts its own throwaway PostgreSQL."
+        )
+
+
 class Bench:
     def __init__(self):
         import django
@@ -205,6 +226,7 @@ class Bench:
         )
         from django.core.management import call_command
 
+        refuse_a_real_database()
         call_command("migrate", verbosity=0)
         # Hashed, compressed static files, as make serve makes them.
         call_command("collectstatic", verbosity=0, interactive=False)

@@ -44,6 +44,10 @@ def locust_stats(prefix):
     return rows, failures
 
 
+def cpu(times):
+    return times.children_user + times.children_system
+
+
 def claims_check(since):
     """What the database holds after the load: claims made, and any made twice."""
     from django.db import connection
@@ -108,6 +112,8 @@ def main(out_path):
         total=Count("pk"),
     )
     since = timezone.now()
+    # CPU seconds of waited-for children: locust while it runs, gunicorn once it is stopped.
+    before = os.times()
     with gunicorn(
         os.environ["DATABASE_URL"], log_dir=work_dir, TRUST_X_FORWARDED_FOR="1"
     ) as base_url:
@@ -121,7 +127,7 @@ def main(out_path):
                 "--users",
                 str(VOLUNTEERS + NEIGHBORS),
                 "--spawn-rate",
-                "40",
+                "20",
                 "--run-time",
                 f"{SECONDS}s",
                 "--stop-timeout",
@@ -144,6 +150,8 @@ def main(out_path):
             text=True,
             timeout=SECONDS + 180,
         )
+        after_locust = os.times()
+    after_server = os.times()
     stats, failures = locust_stats(work_dir / "locust")
     total = stats.get("Aggregated", {})
     result = {
@@ -157,6 +165,10 @@ def main(out_path):
         "p95_target_ms": P95_TARGET_MS,
         "errors": total.get("failures"),
         "database": claims_check(since),
+        "cores_used": {
+            "locust": round((cpu(after_locust) - cpu(before)) / SECONDS, 2),
+            "gunicorn": round((cpu(after_server) - cpu(after_locust)) / SECONDS, 2),
+        },
         "locust_exit_code": locust.returncode,
         "locust_output_tail": (locust.stdout + locust.stderr)[-3000:],
     }

@@ -1,5 +1,7 @@
 """Plain-text tables for the terminal."""
 
+import os
+
 KB = 1024
 
 
@@ -177,6 +179,13 @@ def crisis_section(name, result):
         + f"\np95 {result['p95_ms']} ms (<= {result['p95_target_ms']}), errors {result['errors']}, "
         f"claims made {db['claims_made']}, requests asked {db['requests_asked']}, "
         f"double claims {db['double_claims']} -> {mark(ok)}"
+        + (
+            f"\nCPU in cores over the run: gunicorn {result['cores_used']['gunicorn']}, "
+            f"locust {result['cores_used']['locust']} (PostgreSQL not counted), of "
+            f"{os.cpu_count()}"
+            if "cores_used" in result
+            else ""
+        )
         + (
             "\nfailures: "
             + "; ".join(
