@@ -187,4 +187,9 @@ def email_neighbor(neighbor, template, *, status_token, to=None, **context):
             to=[to or neighbor.email],
         )
         message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
-        message.send()
+        try:
+            message.send()
+        except Exception as error:
+            # The error names the address (SMTPRecipientsRefused does), and whatever logs
+            # it next would keep it: say which neighbor, by record number, instead.
+            logger.error("Could not email neighbor %s (%s)", neighbor.pk, type(error).__name__)

@@ -185,7 +185,9 @@ def get_request_for(role, reference):
     )
 
 
-@dataclass(frozen=True)
+# No repr: Django logs a failed template lookup at DEBUG with the whole context, and a
+# dataclass's repr would write every detail into that log line.
+@dataclass(frozen=True, repr=False)
 class ContactCard:
     name: str
     phone: str
