@@ -513,7 +513,10 @@ def world(django_db_setup, django_db_blocker):
         transaction.set_rollback(True)
 
 
-def build_world():
+def build_world(**neighbor_fields):
+    """Two pods and a person for each role; one neighbor with a request in each state
+    (new, open, claimed and repeating, closed), one taken by phone, and an offer.
+    tests/test_contact_details_stay_put.py builds it with a planted neighbor."""
     pod = make_pod("Prospect Hill", slug="prospect-hill")
     elsewhere = make_pod("Elsewhere")
     people = {
@@ -532,7 +535,9 @@ def build_world():
     Volunteer.objects.create(user=pending, name="Pat", email="pat@example.org")
     superuser = make_user("root", is_staff=True, is_superuser=True)
 
-    neighbor = make_neighbor(pod=pod, share_with_point_people=True)
+    neighbor = make_neighbor(
+        **{"pod": pod, "phone": "+16175559001", "share_with_point_people": True} | neighbor_fields
+    )
     new, open_, claimed, closed = (make_request(neighbor=neighbor, pod=pod) for _n in range(4))
     for aid_request in (open_, claimed, closed):
         aid_request.triage(by=coordinator_user, pod=pod, urgency=2)
@@ -540,8 +545,8 @@ def build_world():
     claimed.set_repeat("weekly", first_date=timezone.localdate(), by=people["claimer"].user)
     closed.claim(people["claimer"])
     closed.close(RequestStatus.FULFILLED, by=people["claimer"].user)
-    taken = make_request(channel="phone", entered_by=people["volunteer"].user)
-    offer = make_offer(pod=pod)
+    taken = make_request(neighbor=neighbor, channel="phone", entered_by=people["volunteer"].user)
+    offer = make_offer(neighbor=neighbor, pod=pod)
     make_resource()
 
     sessions = {"anonymous": None, "neighbor": None}
@@ -567,6 +572,7 @@ def build_world():
     return SimpleNamespace(
         sessions=sessions,
         pod_pk=pod.pk,
+        elsewhere_pk=elsewhere.pk,
         someone_pk=someone.pk,
         new_reference=new.reference,
         open_reference=open_.reference,
