@@ -97,12 +97,15 @@ class Bench:
             return None
         log(f"== {name}")
         started = time.monotonic()
+        load_before = load_average()[0]
         try:
             result = function()
         except Exception as error:  # a broken step is reported; the others still run
             traceback.print_exc()
             result = {"error": f"{type(error).__name__}: {error}"}
         result["step_seconds"] = round(time.monotonic() - started, 1)
+        # Other work on the machine slows every number: say how busy it was.
+        result["load_average_1min"] = [load_before, load_average()[0]]
         self.results[name] = result
         self.save()
         try:
@@ -110,7 +113,10 @@ class Bench:
         except Exception as error:
             traceback.print_exc()
             text = f"(the table could not be printed: {error}; see {RESULTS.name})"
-        say(f"\n## {name}\n{text}")
+        say(
+            f"\n## {name} ({result['step_seconds']:.0f} s, load average "
+            f"{load_before} -> {result['load_average_1min'][1]})\n{text}"
+        )
         return result
 
     def save(self):
