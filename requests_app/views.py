@@ -1,7 +1,5 @@
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import Value
-from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
@@ -9,11 +7,11 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from modeltranslation.utils import build_localized_fieldname, get_language
 
 from requests_app.antispam import allow_public_post, rate_limited
 from requests_app.forms import AskForm, MessageForm, OfferForm
 from requests_app.keyset import Cursor, key_of, page_from, paginate
+from requests_app.localized import translated_name
 from requests_app.models import (
     Category,
     Event,
@@ -256,12 +254,7 @@ def resources(request):
     listing = (
         Resource.objects.filter(active=True)
         .prefetch_related("categories")
-        .annotate(
-            shown_name=Coalesce(
-                NullIf(build_localized_fieldname("name", get_language()), Value("")),
-                "name_en",
-            )
-        )
+        .annotate(shown_name=translated_name())
     )
     if chosen:
         listing = listing.filter(categories=chosen)

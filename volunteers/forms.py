@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
+from django.db.models import F, Value
 from django.utils.translation import gettext_lazy as _
 
 from requests_app.antispam import client_key, has_token, keyed, take_token
@@ -13,6 +14,7 @@ from requests_app.forms import (
     PublicForm,
     reject_control_characters,
 )
+from requests_app.localized import translated_name
 from requests_app.models import (
     CLOSED,
     AuditAction,
@@ -121,22 +123,42 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.pods = {str(pod.pk): pod for pod in Pod.objects.active()}
-        self.needs = {need.slug: need for need in Category.objects.active()}
+        # Both lists in one query: the active pods by name, then the active needs in
+        # their order. A pod is chosen by its number, a need by its short name.
+        columns = ["kind", "rank", "sort", "pk", "slug", "shown"]
+        pods = Pod.objects.active().annotate(
+            kind=Value("pod"), rank=Value(0), sort=translated_name(), shown=translated_name()
+        )
+        needs = Category.objects.active().annotate(
+            kind=Value("need"), rank=F("order"), sort=F("slug"), shown=translated_name()
+        )
+        self.pods, self.needs = {}, {}
+        for kind, _rank, _sort, pk, slug, shown in (
+            pods.order_by()
+            .values_list(*columns)
+            .union(needs.order_by().values_list(*columns), all=True)
+            .order_by("kind", "rank", "sort")
+        ):
+            if kind == "pod":
+                self.pods[str(pk)] = (pk, shown)
+            else:
+                self.needs[slug] = (pk, shown)
         self.fields["pod"].choices = [
             ("", _("All pods")),
-            *((key, pod.name) for key, pod in self.pods.items()),
+            *((key, shown) for key, (_pk, shown) in self.pods.items()),
         ]
         self.fields["need"].choices = [
             ("", _("All needs")),
-            *((slug, need.name) for slug, need in self.needs.items()),
+            *((key, shown) for key, (_pk, shown) in self.needs.items()),
         ]
 
     def clean_pod(self):
-        return self.pods.get(self.cleaned_data["pod"])
+        """The chosen pod's number, or None for all pods."""
+        return self.pods.get(self.cleaned_data["pod"], (None,))[0]
 
     def clean_need(self):
-        return self.needs.get(self.cleaned_data["need"])
+        """The chosen need's number, or None for all needs."""
+        return self.needs.get(self.cleaned_data["need"], (None,))[0]
 
 
 class ReasonForm(forms.Form):

@@ -24,9 +24,10 @@ The cursor holds the last row's full sort key; its first two numbers say which p
 is in. A cursor we did not sign gives the first page.
 """
 
-from django.db.models import BooleanField, Case, ExpressionWrapper, Q, When
+from django.db import connection
+from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 
-from requests_app.keyset import BEFORE, Cursor, key_of, page_from, seek
+from requests_app.keyset import BEFORE, Cursor, key_of, order, page_from, seek
 from requests_app.models import LANGUAGE_CODES, Request
 from volunteers.languages import needs_interpreter
 
@@ -48,7 +49,16 @@ def _parts(role):
     elsewhere = ~Q(pod__in=pods) if pods else Q()
     for code in LANGUAGE_CODES:
         parts.append(((0 if code in mine else 1, 1), Q(language=code) & elsewhere))
-    return parts, mine, pods
+    return parts
+
+
+def _shaped(rows, part):
+    """The queue's row, with the part's two first sort keys as constants."""
+    return rows.for_queue().annotate(
+        in_my_language=Value(part[0]),
+        in_my_pods=Value(part[1]),
+        needs_interpreter=ExpressionWrapper(needs_interpreter(), output_field=BooleanField()),
+    )
 
 
 def queue_page(requests, role, cursor_text):
@@ -56,11 +66,10 @@ def queue_page(requests, role, cursor_text):
     cursor = Cursor.decode(cursor_text, LIST_NAME, length=len(KEYS))
     if cursor is not None and not {cursor.values[0], cursor.values[1]} <= {0, 1}:
         cursor = None
-    parts, mine, pods = _parts(role)
     backwards = cursor is not None and cursor.direction == BEFORE
-    order = [f"-{key}" for key in WITHIN_A_PART] if backwards else list(WITHIN_A_PART)
-    chosen = []
-    for part, condition in parts:
+    within = order(WITHIN_A_PART, descending=backwards)
+    pieces = []
+    for part, condition in _parts(role):
         rows = requests.filter(condition)
         if cursor is not None:
             where = tuple(cursor.values[:2])
@@ -68,22 +77,30 @@ def queue_page(requests, role, cursor_text):
                 continue
             if part == where:
                 rows = rows.filter(seek(WITHIN_A_PART, cursor.values[2:], cursor.direction))
-        # Wrapped in `id IN (...)`: SQLite allows no LIMIT in the parts of a UNION.
-        ids = rows.order_by(*order).values("pk")[: PAGE_SIZE + 1]
-        chosen.append(Request.objects.filter(pk__in=ids).values("pk"))
-    if not chosen:
-        return page_from([], cursor, size=PAGE_SIZE, key=None, list_name=LIST_NAME)
-    ids = chosen[0].union(*chosen[1:], all=True) if len(chosen) > 1 else chosen[0]
-    page = (
-        Request.objects.filter(pk__in=ids)
-        .for_queue()
-        .annotate(
-            in_my_language=Case(When(language__in=mine, then=0), default=1),
-            in_my_pods=Case(When(pod__in=pods, then=0), default=1),
-            needs_interpreter=ExpressionWrapper(needs_interpreter(), output_field=BooleanField()),
-        )
-        .order_by(*(f"-{key}" if backwards else key for key in KEYS))
-    )
+        pieces.append((part, rows))
+    if len(pieces) == 1:
+        part, rows = pieces[0]
+        page = _shaped(rows, part).order_by(*within)
+    elif pieces:
+        if connection.features.supports_slicing_ordering_in_compound:
+            # PostgreSQL: each part's first rows straight from its index.
+            parts = [
+                _shaped(rows, part).order_by(*within)[: PAGE_SIZE + 1] for part, rows in pieces
+            ]
+        else:
+            # SQLite allows no LIMIT in the parts of a UNION: the same rows, by their ids.
+            parts = [
+                _shaped(
+                    Request.objects.filter(
+                        pk__in=rows.order_by(*within).values("pk")[: PAGE_SIZE + 1]
+                    ),
+                    part,
+                )
+                for part, rows in pieces
+            ]
+        page = parts[0].union(*parts[1:], all=True).order_by(*order(KEYS, descending=backwards))
+    else:
+        page = Request.objects.none()
     return page_from(
         list(page[: PAGE_SIZE + 1]),
         cursor,

@@ -5,20 +5,30 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, Q
-from django.db.models.functions import TruncWeek
+from django.db.models import (
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from requests_app.localized import translated_name
 from requests_app.models import (
     ACTIVE,
     CLOSED,
     Category,
+    Claim,
     Offer,
     Request,
     RequestStatus,
 )
-from volunteers.models import Pod
 
 # The weekly chart groups statuses into these, in this order (still open last).
 OUTCOME_GROUPS = [
@@ -64,28 +74,33 @@ class Table:
 
 
 def _median(queryset):
-    """The (lower) median of the annotation `duration`, in SQL on any database: a count,
-    then the one row in the middle."""
-    count = queryset.count()
-    if not count:
-        return None
-    return queryset.order_by("duration").values_list("duration", flat=True)[(count - 1) // 2]
+    """The (lower) median of the annotation `duration`, in one query on any database:
+    window functions number the rows in order and count them, and only the middle row
+    comes back."""
+    ranked = queryset.annotate(
+        position=Window(RowNumber(), order_by=F("duration").asc()),
+        rows=Window(Count("*")),
+    )
+    middle = ranked.filter(position=(F("rows") + 1) / 2).values_list("duration", flat=True)
+    return next(iter(middle), None)
 
 
 def build_report(*, weeks, stale_days, now=None):
+    """Every number in five queries: requests by week, status and language; the two
+    medians; open requests per pod; requests and available offers per need."""
     now = now or timezone.now()
     since = now - timedelta(weeks=weeks)
     created = Request.objects.filter(created_at__gte=since)
     report = {"weeks": weeks, "stale_days": stale_days}
 
-    weekly = (
+    counted = list(
         created.annotate(week=TruncWeek("created_at"))
-        .values("week", "status")
+        .values("week", "status", "language")
         .annotate(n=Count("id"))
-        .order_by("week")
+        .order_by()
     )
     by_week = {}
-    for row in weekly:
+    for row in counted:
         counts = by_week.setdefault(row["week"].date(), [0] * len(OUTCOME_GROUPS))
         for index, (_group, statuses) in enumerate(OUTCOME_GROUPS):
             if row["status"] in statuses:
@@ -97,18 +112,19 @@ def build_report(*, weeks, stale_days, now=None):
         [(week, *counts) for week, counts in sorted(by_week.items())],
     )
 
-    totals = created.aggregate(
-        total=Count("id"),
-        closed=Count("id", filter=Q(status__in=CLOSED)),
-        helped=Count("id", filter=Q(status__in=HELPED)),
-    )
+    totals = {
+        "total": sum(row["n"] for row in counted),
+        "closed": sum(row["n"] for row in counted if row["status"] in CLOSED),
+        "helped": sum(row["n"] for row in counted if row["status"] in HELPED),
+    }
     report["totals"] = totals
     report["share_with_outcome"] = (
         round(100 * totals["closed"] / totals["total"]) if totals["total"] else None
     )
 
+    first_claim = Claim.objects.filter(request=OuterRef("pk")).order_by("claimed_at")
     first_claims = (
-        created.annotate(first_claim=Min("claims__claimed_at"))
+        created.annotate(first_claim=Subquery(first_claim.values("claimed_at")[:1]))
         .filter(first_claim__isnull=False)
         .annotate(
             duration=ExpressionWrapper(
@@ -122,11 +138,10 @@ def build_report(*, weeks, stale_days, now=None):
     )
     report["median_to_outcome"] = _median(outcomes)
 
-    pod_names = dict(Pod.objects.values_list("pk", "name"))
     stale = now - timedelta(days=stale_days)
     per_pod = (
         Request.objects.filter(status__in=ACTIVE)
-        .values("pod")
+        .values("pod", name=translated_name("pod__"))
         .annotate(
             fresh=Count("id", filter=Q(created_at__gte=stale)),
             stale=Count("id", filter=Q(created_at__lt=stale)),
@@ -138,56 +153,65 @@ def build_report(*, weeks, stale_days, now=None):
         _("Open requests per pod, and how many are stale"),
         [_("Pod"), _("Open"), _("Stale")],
         [
-            (pod_names.get(row["pod"], _("No pod yet")), row["fresh"], row["stale"])
+            (row["name"] if row["pod"] is not None else _("No pod yet"), row["fresh"], row["stale"])
             for row in per_pod
         ],
     )
 
     languages = dict(settings.LANGUAGES)
-    by_language = (
-        created.values("language")
-        .annotate(
-            helped=Count("id", filter=Q(status__in=HELPED)),
-            other_outcome=Count("id", filter=Q(status__in=CLOSED) & ~Q(status__in=HELPED)),
-            active=Count("id", filter=Q(status__in=ACTIVE)),
-        )
-        .order_by("language")
-    )
+    by_language = {}
+    for row in counted:
+        helped, other_outcome, active = by_language.setdefault(row["language"], [0, 0, 0])
+        if row["status"] in HELPED:
+            helped += row["n"]
+        elif row["status"] in CLOSED:
+            other_outcome += row["n"]
+        else:
+            active += row["n"]
+        by_language[row["language"]] = [helped, other_outcome, active]
     report["by_language"] = Table(
         "by_language",
         _("Requests by language, and how they ended"),
         [_("Language"), _("Helped"), _("Other outcome"), _("Still open")],
-        [
-            (
-                languages.get(row["language"], row["language"]),
-                row["helped"],
-                row["other_outcome"],
-                row["active"],
-            )
-            for row in by_language
-        ],
+        [(languages.get(code, code), *counts) for code, counts in sorted(by_language.items())],
     )
 
-    categories = {category.pk: category.name for category in Category.objects.all()}
-    requests_by_need = dict(created.values_list("category").annotate(n=Count("id")).order_by())
+    def count_of(rows):
+        return Coalesce(
+            Subquery(
+                rows.filter(category=OuterRef("pk"))
+                .order_by()
+                .values("category")
+                .annotate(n=Count("id"))
+                .values("n")
+            ),
+            0,
+        )
+
+    needs = list(
+        Category.objects.annotate(
+            asked=count_of(created), offered=count_of(Offer.objects.available())
+        )
+        .filter(Q(asked__gt=0) | Q(offered__gt=0))
+        .order_by()
+    )
     report["by_need"] = Table(
         "by_need",
         _("Requests by need"),
         [_("Need"), _("Requests")],
         sorted(
-            ((categories[pk], n) for pk, n in requests_by_need.items()),
+            ((need.name, need.asked) for need in needs if need.asked),
             key=lambda row: -row[1],
         ),
     )
-    offers_by_need = dict(
-        Offer.objects.available().values_list("category").annotate(n=Count("id")).order_by()
-    )
-    needs = sorted(set(requests_by_need) | set(offers_by_need), key=lambda pk: categories[pk])
     report["offers_vs_requests"] = Table(
         "offers_vs_requests",
         _("Available offers against requests, by need"),
         [_("Need"), _("Requests"), _("Available offers")],
-        [(categories[pk], requests_by_need.get(pk, 0), offers_by_need.get(pk, 0)) for pk in needs],
+        sorted(
+            ((need.name, need.asked, need.offered) for need in needs),
+            key=lambda row: row[0],
+        ),
     )
     return report
 

@@ -1,4 +1,5 @@
 import csv
+from collections import defaultdict
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -219,14 +220,17 @@ def _request_page(request, role, aid_request, *, status=200, **forms):
             offer.created_at,
         )
     )
+    # Every translation on the page in one query: the details' and each message's.
+    translations = defaultdict(list)
+    for translation in aid_request.translations.select_related("translator"):
+        translations[translation.event_id].append(translation)
+    events = list(aid_request.events.select_related("actor").order_by("created_at", "pk"))
+    for event in events:
+        event.shown_translations = translations.get(event.pk, [])
     context = {
         "aid_request": aid_request,
-        "events": aid_request.events.select_related("actor")
-        .prefetch_related("translations__translator")
-        .order_by("created_at", "pk"),
-        "detail_translations": aid_request.translations.filter(event=None).select_related(
-            "translator"
-        ),
+        "events": events,
+        "detail_translations": translations.get(None, []),
         "translation_form": forms.get("translation_form")
         or TranslationForm(
             initial={
