@@ -228,7 +228,8 @@ def workspace_pages(network, username):
 
 def admin_pages(superuser):
     """The index, and for every registered model its list, its add form and the change
-    form, history and delete confirmation of one of its rows."""
+    form of one of its rows; the history and delete confirmation pages (stock templates,
+    the same for every model) of a request."""
     request = RequestFactory().get("/")
     request.user = superuser
     pages = ["/en/admin/", "/en/admin/password_change/"]
@@ -240,11 +241,13 @@ def admin_pages(superuser):
         row = model._default_manager.order_by("pk").first()
         assert row is not None, f"no {model._meta.label} to open in the admin"
         pages.append(reverse("admin:{}_{}_change".format(*info), args=[row.pk]))
-        pages.append(reverse("admin:{}_{}_history".format(*info), args=[row.pk]))
-        if model_admin.has_delete_permission(request, row):
-            pages.append(reverse("admin:{}_{}_delete".format(*info), args=[row.pk]))
-    pages.append(reverse("admin:auth_user_password_change", args=[superuser.pk]))
-    pages.append(reverse("admin:requests_app_request_changelist") + "?status__exact=new")
+    aid_request = Request.objects.order_by("pk").first()
+    pages += [
+        reverse("admin:requests_app_request_history", args=[aid_request.pk]),
+        reverse("admin:requests_app_request_delete", args=[aid_request.pk]),
+        reverse("admin:auth_user_password_change", args=[superuser.pk]),
+        reverse("admin:requests_app_request_changelist") + "?status__exact=new",
+    ]
     return pages
 
 
@@ -290,7 +293,7 @@ def test_no_page_breaks_the_content_security_policy(walker_for, live_server, net
     problems += walker.problems
     visited += walker.visited
 
-    assert len(visited) >= 90, visited
+    assert len(visited) >= 100, visited
     assert not problems, "\n".join(problems)
 
 
