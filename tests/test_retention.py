@@ -131,9 +131,7 @@ def test_coordinators_are_told_a_week_before_once_without_any_contact_details(vo
 
 
 @pytest.mark.django_db
-def test_a_coordinator_keeps_a_record_longer_only_with_a_reason_that_is_audited(
-    client, volunteer
-):
+def test_a_coordinator_keeps_a_record_longer_only_with_a_reason_that_is_audited(client, volunteer):
     coordinator = make_user("maria", groups=["Coordinator"], is_staff=True)
     sign_in(client, coordinator)
     neighbor = make_neighbor()
