@@ -218,14 +218,29 @@ def _run(now, progress):
     return run
 
 
-def send_digest(user, items):
-    """One email per person per run, in their language, plain text with a simple HTML
-    part: no images, no tracking."""
+def email_staff(user, template, make_context):
+    """One email to a volunteer or coordinator, in their language, plain text with a
+    simple HTML part: no images, no tracking. `template` names _subject.txt, .txt, .html;
+    `make_context` runs in their language, so its links and words are theirs too."""
     volunteer = getattr(user, "volunteer", None)
     language = volunteer.language if volunteer else settings.LANGUAGE_CODE
     with translation.override(language):
-        context = {
-            "user": user,
+        context = make_context() | {"user": user, "NETWORK_NAME": settings.NETWORK_NAME}
+        message = EmailMultiAlternatives(
+            subject=render_to_string(f"{template}_subject.txt", context).strip(),
+            body=render_to_string(f"{template}.txt", context),
+            to=[user.email],
+        )
+        message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+        message.send()
+
+
+def send_digest(user, items):
+    """One email per person per run: everything that needs them."""
+    email_staff(
+        user,
+        "volunteers/email/digest",
+        lambda: {
             "items": [
                 {
                     "aid_request": aid_request,
@@ -233,15 +248,6 @@ def send_digest(user, items):
                     "url": f"{settings.SITE_URL}{reverse('volunteers:request', args=[aid_request.reference])}",
                 }
                 for aid_request, notice in items
-            ],
-            "NETWORK_NAME": settings.NETWORK_NAME,
-        }
-        message = EmailMultiAlternatives(
-            subject=render_to_string("volunteers/email/digest_subject.txt", context).strip(),
-            body=render_to_string("volunteers/email/digest.txt", context),
-            to=[user.email],
-        )
-        message.attach_alternative(
-            render_to_string("volunteers/email/digest.html", context), "text/html"
-        )
-        message.send()
+            ]
+        },
+    )

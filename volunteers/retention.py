@@ -15,15 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db.models import Exists, Max, OuterRef, Q, Subquery
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from requests_app.models import ACTIVE, Neighbor, Offer, OfferStatus, Request
 from requests_app.services import erase_neighbor_contact_details
-from volunteers.followups import active_coordinators
+from volunteers.followups import active_coordinators, email_staff
 
 logger = logging.getLogger(__name__)
 
@@ -115,30 +113,19 @@ def run_retention(*, now=None, progress=lambda rows: rows):
 def send_retention_digest(user, noticed):
     """Which records lose their contact details soon, by record number only: the email
     itself carries no name, phone or address."""
-    volunteer = getattr(user, "volunteer", None)
-    language = volunteer.language if volunteer else settings.LANGUAGE_CODE
-    with translation.override(language):
-        items = [
-            {
-                "neighbor_id": neighbor.pk,
-                "due": due,
-                "url": settings.SITE_URL
-                + reverse("admin:requests_app_neighbor_change", args=[neighbor.pk]),
-            }
-            for neighbor, due in noticed
-        ]
-        context = {
-            "user": user,
-            "items": items,
+    email_staff(
+        user,
+        "volunteers/email/retention",
+        lambda: {
             "days": settings.RETENTION_DAYS,
-            "NETWORK_NAME": settings.NETWORK_NAME,
-        }
-        message = EmailMultiAlternatives(
-            subject=render_to_string("volunteers/email/retention_subject.txt", context).strip(),
-            body=render_to_string("volunteers/email/retention.txt", context),
-            to=[user.email],
-        )
-        message.attach_alternative(
-            render_to_string("volunteers/email/retention.html", context), "text/html"
-        )
-        message.send()
+            "items": [
+                {
+                    "neighbor_id": neighbor.pk,
+                    "due": due,
+                    "url": settings.SITE_URL
+                    + reverse("admin:requests_app_neighbor_change", args=[neighbor.pk]),
+                }
+                for neighbor, due in noticed
+            ],
+        },
+    )
