@@ -1,6 +1,8 @@
 from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.admin import widgets as admin_widgets
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -25,6 +27,55 @@ from requests_app.models import (
     Resource,
     normalize_reference,
 )
+
+
+class KnownIdsOnly:
+    """Django's autocomplete widgets look a posted id up to draw the form again, and an id
+    the column cannot hold (a tampered post: `neighbor=abc`) makes that lookup a server
+    error (Django 5.2). Only ids that parse are looked up; the form already says the
+    choice is not valid."""
+
+    def optgroups(self, name, value, attr=None):
+        opts = self.field.remote_field.model._meta
+        target = opts.get_field(
+            getattr(self.field.remote_field, "field_name", None) or opts.pk.name
+        )
+        return super().optgroups(name, [v for v in value if _parses(target, v)], attr)
+
+
+def _parses(field, value):
+    try:
+        field.to_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+class AutocompleteSelect(KnownIdsOnly, admin_widgets.AutocompleteSelect):
+    pass
+
+
+class AutocompleteSelectMultiple(KnownIdsOnly, admin_widgets.AutocompleteSelectMultiple):
+    pass
+
+
+class SafeAutocomplete:
+    """A ModelAdmin whose autocomplete fields survive a tampered id (KnownIdsOnly)."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in self.get_autocomplete_fields(request):
+            kwargs.setdefault(
+                "widget", AutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name in self.get_autocomplete_fields(request):
+            kwargs.setdefault(
+                "widget",
+                AutocompleteSelectMultiple(db_field, self.admin_site, using=kwargs.get("using")),
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 @admin.register(Category)
@@ -68,7 +119,7 @@ class NeighborForm(forms.ModelForm):
 
 
 @admin.register(Neighbor)
-class NeighborAdmin(admin.ModelAdmin):
+class NeighborAdmin(SafeAutocomplete, admin.ModelAdmin):
     """Contact details in the admin: only for those allowed to see them, and every look is
     recorded on the neighbor's requests, as in the workspace."""
 
@@ -150,7 +201,7 @@ class ClaimInline(admin.TabularInline):
 
 
 @admin.register(Request)
-class RequestAdmin(admin.ModelAdmin):
+class RequestAdmin(SafeAutocomplete, admin.ModelAdmin):
     list_display = ["reference", "category", "pod", "urgency", "language", "status", "created_at"]
     list_filter = ["status", "urgency", "category", "language", "channel", "pod"]
     list_select_related = ["category", "pod"]
@@ -341,7 +392,7 @@ class EventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Offer)
-class OfferAdmin(admin.ModelAdmin):
+class OfferAdmin(SafeAutocomplete, admin.ModelAdmin):
     list_display = ["reference", "category", "pod", "status", "serves_many", "until", "created_at"]
     list_filter = ["status", "category", "serves_many", "pod"]
     list_select_related = ["category", "pod"]

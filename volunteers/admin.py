@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
 
+from requests_app.admin import SafeAutocomplete
 from volunteers.models import Pod, Volunteer
 from volunteers.services import (
     approve_volunteer,
@@ -17,7 +18,7 @@ from volunteers.services import (
 
 
 @admin.register(Pod)
-class PodAdmin(TranslationAdmin):
+class PodAdmin(SafeAutocomplete, TranslationAdmin):
     list_display = ["name", "slug", "area_description", "active"]
     list_filter = ["active"]
     search_fields = ["name", "slug", "area_description"]
@@ -52,7 +53,7 @@ class PendingFilter(admin.SimpleListFilter):
 
 
 @admin.register(Volunteer)
-class VolunteerAdmin(admin.ModelAdmin):
+class VolunteerAdmin(SafeAutocomplete, admin.ModelAdmin):
     list_display = ["name", "email", "language", "is_approved", "created_at"]
     list_filter = [PendingFilter, "pods", "language"]
     list_select_related = ["user"]

@@ -37,6 +37,8 @@ class SignUpForm(PublicForm):
     name = forms.CharField(label=_("Your name"), max_length=100)
     email = forms.EmailField(
         label=_("Email"),
+        # Volunteer.email holds 254 characters; Django's validator lets 320 through.
+        max_length=254,
         help_text=_("We send your sign-in link here once a coordinator has approved you."),
     )
     phone = PhoneField(label=_("Phone (optional)"), required=False)
