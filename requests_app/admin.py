@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
 
 from requests_app.exports import export_requests
+from requests_app.forms import ContactForm
 from requests_app.models import (
     AuditAction,
     AuditEntry,
@@ -90,14 +91,9 @@ class CategoryAdmin(TranslationAdmin):
 class NeighborForm(forms.ModelForm):
     class Meta:
         model = Neighbor
+        # What the neighbor gives on the public form, then what only coordinators set.
         fields = [
-            "name",
-            "phone",
-            "email",
-            "whatsapp_ok",
-            "preferred_contact",
-            "best_time",
-            "language",
+            *ContactForm.Meta.fields,
             "address",
             "pod",
             "share_with_point_people",
@@ -399,6 +395,12 @@ class OfferAdmin(SafeAutocomplete, admin.ModelAdmin):
     search_fields = ["reference", "details", "neighbor__name", "volunteer__name"]
     autocomplete_fields = ["neighbor", "volunteer", "category", "pod"]
     readonly_fields = ["reference", "status", "created_at"]
+
+    def get_search_fields(self, request):
+        # Searching offers by a neighbor's name is a way of finding out who they are.
+        if request.user.has_perm("requests_app.view_contact_details"):
+            return self.search_fields
+        return ["reference", "details", "volunteer__name"]
 
 
 @admin.register(Resource)

@@ -4,10 +4,18 @@ import re
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from requests_app.models import Event
-from tests.factories import make_request, make_user, make_volunteer, sign_in
+from tests.factories import (
+    make_neighbor,
+    make_offer,
+    make_request,
+    make_user,
+    make_volunteer,
+    sign_in,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +115,13 @@ def test_staff_without_the_contact_permission_see_no_neighbor_on_requests(client
     assert "Rosa Secreta" not in page.content.decode()
     found = client.get(reverse("admin:requests_app_request_changelist"), {"q": "Rosa"})
     assert aid_request.reference not in found.content.decode()
+
+
+def test_staff_without_the_contact_permission_cannot_find_offers_by_a_neighbors_name(client):
+    viewer = make_user("viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_offer"))
+    sign_in(client, viewer)
+    offer = make_offer(neighbor=make_neighbor(name="Zelda Quintero"))
+    url = reverse("admin:requests_app_offer_changelist")
+    assert offer.reference not in client.get(url, {"q": "Quintero"}).content.decode()
+    assert offer.reference in client.get(url, {"q": offer.reference}).content.decode()
