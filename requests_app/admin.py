@@ -199,13 +199,23 @@ class ClaimInline(admin.TabularInline):
 @admin.register(Request)
 class RequestAdmin(SafeAutocomplete, admin.ModelAdmin):
     list_display = ["reference", "category", "pod", "urgency", "language", "status", "created_at"]
-    list_filter = ["status", "urgency", "category", "language", "channel", "pod"]
+    # Dates by "today, past 7 days, this month, this year" rather than a date hierarchy,
+    # whose month links cost a full scan of the table on every visit (130 ms for 100,000
+    # requests), and two more queries.
+    list_filter = [
+        "status",
+        "urgency",
+        "category",
+        "language",
+        "channel",
+        "pod",
+        ("created_at", admin.DateFieldListFilter),
+    ]
     list_select_related = ["category", "pod"]
     search_fields = ["reference", "details", "neighbor__name", "neighbor__phone"]
     autocomplete_fields = ["neighbor", "category", "pod", "referral", "duplicate_of"]
-    date_hierarchy = "created_at"
-    # The changelist keeps Django's OFFSET paging: its page links, "select all N", the
-    # date hierarchy and the filters all read the count and page numbers, and
+    # The changelist keeps Django's OFFSET paging: its page links, "select all N" and
+    # the filters all read the count and page numbers, and
     # coordinators rarely go past the first pages; they filter or search instead. What
     # deep paging costs is bounded by the index: newest first on (created_at, id), and no
     # second COUNT(*) of the whole table next to the filtered one.
@@ -375,7 +385,6 @@ class EventAdmin(admin.ModelAdmin):
     list_filter = ["kind", "created_at"]
     list_select_related = ["request", "actor"]
     search_fields = ["request__reference"]
-    date_hierarchy = "created_at"
 
     def has_add_permission(self, request):
         return False

@@ -11,6 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from requests_app.antispam import form_started_token, seconds_since_form_started
+from requests_app.localized import TranslatedNameChoiceField
 from requests_app.models import Category, ContactMethod, Neighbor, Urgency
 
 LANGUAGE_CHOICES = settings.LANGUAGES
@@ -241,6 +242,7 @@ class AskForm(ContactForm):
     class Meta(ContactForm.Meta):
         fields = [*ContactForm.Meta.fields, "address", "pod", "share_with_point_people"]
         labels = {"pod": _("Your pod, if you know it")}
+        field_classes = {"pod": TranslatedNameChoiceField}
 
     field_order = [
         "needs",
@@ -307,6 +309,7 @@ class OfferForm(ContactForm):
     class Meta(ContactForm.Meta):
         fields = [*ContactForm.Meta.fields, "pod"]
         labels = {"pod": _("Your pod, if you know it")}
+        field_classes = {"pod": TranslatedNameChoiceField}
 
     field_order = [
         "offers",

@@ -349,6 +349,31 @@ def test_report_numbers_match_a_hand_counted_month(network_month):
     assert sum(sum(row[1:]) for row in report["weekly"].rows) == 5
 
 
+def test_the_time_to_a_claim_counts_only_each_requests_first_claim(db):
+    now = timezone.now()
+    ana, ben = make_volunteer("Ana"), make_volunteer("Ben")
+    given_back, waited = make_request(), make_request()
+    for aid_request in (given_back, waited):
+        Request.objects.filter(pk=aid_request.pk).update(created_at=now - timedelta(days=3))
+        aid_request.refresh_from_db()
+    given_back.claim(ana)
+    given_back.release(by=ana.user, reason="Sick this week")
+    given_back.claim(ben)
+    first, second = Claim.objects.filter(request=given_back).order_by("pk")
+    Claim.objects.filter(pk=first.pk).update(claimed_at=given_back.created_at + timedelta(hours=1))
+    Claim.objects.filter(pk=second.pk).update(
+        claimed_at=given_back.created_at + timedelta(hours=50)
+    )
+    waited.claim(ben)
+    Claim.objects.filter(request=waited).update(claimed_at=waited.created_at + timedelta(hours=40))
+
+    report = build_report(weeks=12, stale_days=6, now=now)
+
+    # First claims after 1 and 40 hours (the second claim, after 50, is not a first):
+    # the lower median is 1 hour.
+    assert report["median_to_claim"] == timedelta(hours=1)
+
+
 def test_the_report_page_shows_charts_tables_and_no_neighbor(coordinator_client, network_month):
     make_request(neighbor=make_neighbor(name="Secret Name", phone="+16175550999"))
     html = coordinator_client.get(reverse("volunteers:reports")).content.decode()

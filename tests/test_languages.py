@@ -52,6 +52,12 @@ def test_the_language_switcher_names_each_language_in_itself(client, db):
     assert 'href="/ht/" translate="no" lang="ht" hreflang="ht"' in html
 
 
+def test_the_language_switcher_keeps_the_page_and_what_was_chosen(client, db):
+    html = client.get("/pt-br/ask/?pod=prospect-hill").content.decode()
+    for code in ["en", "es", "pt-br", "ht", "zh-hans", "ar"]:
+        assert f'href="/{code}/ask/?pod=prospect-hill"' in html
+
+
 def test_the_root_sends_a_visitor_to_their_browser_language(client, db):
     response = client.get("/", headers={"accept-language": "pt-BR,pt;q=0.9"})
     assert response.status_code == 302

@@ -29,6 +29,7 @@ from requests_app.models import (
     normalize_reference,
 )
 from volunteers.models import Pod, Volunteer
+from waltham_aid.widgets import PlainSelect
 
 
 class SignUpForm(PublicForm):
@@ -84,10 +85,17 @@ class QueueFilterForm(forms.Form):
     The pods and needs are read once per page, and the same rows both check what was
     chosen and draw the lists (a ModelChoiceField reads its table once for each)."""
 
-    pod = forms.ChoiceField(label=_("Pod"), required=False)
-    need = forms.ChoiceField(label=_("Need"), required=False)
+    # Only choices, never words: its drawing may be kept for the next volunteer who
+    # filters the same way (waltham_aid/templatetags/drawn_forms.py).
+    keep_drawn_when_filled = True
+
+    pod = forms.ChoiceField(label=_("Pod"), required=False, widget=PlainSelect)
+    need = forms.ChoiceField(label=_("Need"), required=False, widget=PlainSelect)
     language = forms.ChoiceField(
-        label=_("Language"), choices=[("", _("All languages")), *LANGUAGE_CHOICES], required=False
+        label=_("Language"),
+        choices=[("", _("All languages")), *LANGUAGE_CHOICES],
+        required=False,
+        widget=PlainSelect,
     )
     urgency = forms.TypedChoiceField(
         label=_("How soon"),
