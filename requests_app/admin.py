@@ -377,14 +377,8 @@ class ClaimAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
-    """The audit trail: readable, never editable or deletable."""
-
-    list_display = ["created_at", "request", "kind", "actor", "by_neighbor"]
-    list_filter = ["kind", "created_at"]
-    list_select_related = ["request", "actor"]
-    search_fields = ["request__reference"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows read, filtered and searched here; nobody adds, changes or deletes one."""
 
     def has_add_permission(self, request):
         return False
@@ -394,6 +388,16 @@ class EventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    """Every request's timeline, across the network: read, never edited or deleted."""
+
+    list_display = ["created_at", "request", "kind", "actor", "by_neighbor"]
+    list_filter = ["kind", "created_at"]
+    list_select_related = ["request", "actor"]
+    search_fields = ["request__reference"]
 
 
 @admin.register(Offer)
@@ -426,20 +430,11 @@ admin.site.site_title = _("Waltham Aid")
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     """The audit trail: read it, filter it; nobody adds, changes or deletes a line."""
 
     list_display = ["at", "username", "action", "subject", "detail"]
     list_filter = ["action", ("at", admin.DateFieldListFilter), "username"]
     search_fields = ["username", "subject", "detail"]
-    date_hierarchy = "at"
+    # A date filter, not a date hierarchy: its month links read the whole trail each time.
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -900,16 +900,39 @@ class Notice(models.TextChoices):
     MESSAGE_UNANSWERED = "msg_24h", _("Neighbor's message unanswered")
 
 
-class EventQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(models.QuerySet):
+    """Rows that are added and never changed or removed: the timeline, the audit trail."""
+
+    def update(self, **kwargs):
+        raise TypeError(f"{self.model.__name__} rows are append-only: never updated.")
+
+    def delete(self):
+        raise TypeError(f"{self.model.__name__} rows are append-only: never deleted.")
+
+
+class AppendOnly(models.Model):
+    """A model whose rows are added and never changed or removed, one by one or in bulk
+    (its manager must use AppendOnlyQuerySet)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError(f"{type(self).__name__} rows are append-only: never updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError(f"{type(self).__name__} rows are append-only: never deleted.")
+
+
+class EventQuerySet(AppendOnlyQuerySet):
     def conversation(self):
         """Messages between the neighbor and whoever helps, with their translations: what
         a neighbor sees of the timeline."""
         return self.filter(
             kind__in=[EventKind.MESSAGE_FROM_NEIGHBOR, EventKind.MESSAGE_TO_NEIGHBOR]
         ).prefetch_related("translations")
-
-    def update(self, **kwargs):
-        raise TypeError("Events are append-only: they are never updated.")
 
     def erase_what_people_wrote(self):
         """The one exception to append-only: when a neighbor's details are erased, what
@@ -921,11 +944,8 @@ class EventQuerySet(models.QuerySet):
         )
         return models.QuerySet.update(written.exclude(codes), text="")
 
-    def delete(self):
-        raise TypeError("Events are append-only: they are never deleted.")
 
-
-class Event(models.Model):
+class Event(AppendOnly):
     """The timeline and audit trail of a request. Append-only: the app only ever adds."""
 
     request = models.ForeignKey(
@@ -958,14 +978,6 @@ class Event(models.Model):
 
     def __str__(self):
         return f"{self.request_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise TypeError("Events are append-only: they are never updated.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("Events are append-only: they are never deleted.")
 
     @property
     def shown_text(self):
@@ -1002,11 +1014,16 @@ OFFER_TRANSITIONS = {
 
 
 class OfferQuerySet(models.QuerySet):
-    def available(self):
-        today = timezone.localdate()
-        return self.filter(status=OfferStatus.AVAILABLE).filter(
+    def standing(self, today=None):
+        """Offers someone may still take up: available or paused, and not past their
+        end date. Only these keep their texts when a neighbor's details are erased."""
+        today = today or timezone.localdate()
+        return self.filter(status__in=[OfferStatus.AVAILABLE, OfferStatus.PAUSED]).filter(
             Q(until__isnull=True) | Q(until__gte=today)
         )
+
+    def available(self):
+        return self.standing().filter(status=OfferStatus.AVAILABLE)
 
 
 class Offer(models.Model):
@@ -1206,28 +1223,29 @@ class Translation(models.Model):
         return f"{self.request} ({self.language})"
 
 
-class AuditEntryQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise TypeError("The audit trail is append-only: it is never updated.")
-
-    def delete(self):
-        raise TypeError("The audit trail is append-only: it is never deleted.")
-
-
-class AuditEntryManager(models.Manager.from_queryset(AuditEntryQuerySet)):
-    def record(self, action, *, by=None, subject="", detail="", username=""):
+class AuditEntryManager(models.Manager.from_queryset(AppendOnlyQuerySet)):
+    def record(self, action, *, by=None, subject="", detail=""):
         """One line of the audit trail: who, what, when, about which record. Never a
         phone number, email or address: `subject` is a reference or a record number."""
-        return self.create(
+        entry = self._entry(action, by=by, subject=subject, detail=detail)
+        entry.save()
+        return entry
+
+    def record_each(self, action, subjects, *, by=None):
+        """The same line for each of `subjects`, in one INSERT."""
+        return self.bulk_create(self._entry(action, by=by, subject=subject) for subject in subjects)
+
+    def _entry(self, action, *, by=None, subject="", detail=""):
+        return self.model(
             action=action,
             actor=by if by is not None and by.pk else None,
-            username=(username or (by.get_username() if by is not None else ""))[:150],
+            username=(by.get_username() if by is not None else "")[:150],
             subject=str(subject)[:40],
             detail=str(detail)[:200],
         )
 
 
-class AuditEntry(models.Model):
+class AuditEntry(AppendOnly):
     """Who looked at or changed what: contact details seen and exported, outcomes,
     erasures, sign-ins. Append-only; coordinators read it in the admin."""
 
@@ -1261,11 +1279,3 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.subject}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise TypeError("The audit trail is append-only: it is never updated.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("The audit trail is append-only: it is never deleted.")

@@ -20,7 +20,6 @@ from requests_app.models import (
     EventKind,
     Neighbor,
     Offer,
-    OfferStatus,
     Request,
     Translation,
     create_with_unique_reference,
@@ -136,7 +135,7 @@ def erase_neighbor_contact_details(neighbor, *, by=None, by_neighbor=False, why=
     Claim.objects.filter(request__in=finished).update(release_reason="")
     Event.objects.filter(request__in=finished).erase_what_people_wrote()
     Translation.objects.filter(request__in=finished).delete()
-    neighbor.offers.exclude(status__in=[OfferStatus.AVAILABLE, OfferStatus.PAUSED]).update(
+    neighbor.offers.exclude(pk__in=neighbor.offers.standing().values("pk")).update(
         details="", availability="", area=""
     )
     LogEntry.objects.filter(

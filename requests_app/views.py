@@ -30,7 +30,11 @@ def home(request):
 
 
 def privacy(request):
-    return render(request, "requests_app/privacy.html", {"days": settings.RETENTION_DAYS})
+    return render(
+        request,
+        "requests_app/privacy.html",
+        {"days": settings.RETENTION_DAYS, "idle_minutes": settings.SESSION_IDLE_SECONDS // 60},
+    )
 
 
 def ask(request):

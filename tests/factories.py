@@ -4,7 +4,9 @@ import importlib
 import itertools
 import time
 
+from django.apps import apps
 from django.contrib.auth.models import Group, Permission, User
+from django.core.management import call_command
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -135,3 +137,12 @@ def sign_in(client, who):
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()
     return client
+
+
+def load_demo_network():
+    """The demo network of `make run`, for a transactional (browser) test, which starts
+    from a flushed database: first what the migrations seed (needs, role groups)."""
+    importlib.import_module("requests_app.migrations.0003_seed_categories").seed(apps, None)
+    for role in ROLES:
+        role_group(role)
+    call_command("load_demo_data", verbosity=0)

@@ -11,18 +11,15 @@ receives.
 """
 
 import gzip
-import importlib
 import secrets
 from pathlib import Path
 
 import pytest
-from django.apps import apps
 from django.conf import settings
-from django.core.management import call_command
 
 from requests_app.models import Offer, Request, RequestStatus
 from tests.conftest import RequestLog
-from tests.factories import ROLES, role_group
+from tests.factories import load_demo_network
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -47,11 +44,7 @@ RUN_AXE = """async () => {
 
 @pytest.fixture
 def network(db):
-    # A transactional test starts from a flushed database: put back what migrations seed.
-    importlib.import_module("requests_app.migrations.0003_seed_categories").seed(apps, None)
-    for role in ROLES:
-        role_group(role)
-    call_command("load_demo_data", verbosity=0)
+    load_demo_network()
     return {
         "claimed": Request.objects.get(status=RequestStatus.CLAIMED),
         "closed": Request.objects.filter(status=RequestStatus.COULD_NOT_HELP).first(),

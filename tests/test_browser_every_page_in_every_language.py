@@ -3,16 +3,13 @@ volunteer page in each language, starting from the home page and the workspace (
 hand-kept list), and fails on a wrong lang/dir, English left on a non-English page, a
 page that scrolls sideways at 320 px, or Arabic laid out left to right."""
 
-import importlib
 from urllib.parse import urlsplit
 
 import pytest
-from django.apps import apps
 from django.conf import settings
-from django.core.management import call_command
 
 from requests_app.models import Request
-from tests.factories import ROLES, role_group
+from tests.factories import load_demo_network
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -95,11 +92,7 @@ def check_page(page, origin, path, code, english_cache, problems):
 
 @pytest.fixture
 def network(db):
-    # A transactional test starts from a flushed database: put back what migrations seed.
-    importlib.import_module("requests_app.migrations.0003_seed_categories").seed(apps, None)
-    for role in ROLES:
-        role_group(role)
-    call_command("load_demo_data", verbosity=0)
+    load_demo_network()
     return Request.objects.filter(neighbor__email="rosa@example.org").first().status_token
 
 

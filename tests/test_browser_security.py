@@ -2,16 +2,13 @@
 opened in Chromium under the Content-Security-Policy, with every violation recorded; and
 the security headers as the browser receives them."""
 
-import importlib
 from datetime import timedelta
 
 import pytest
-from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.models import User
 from django.contrib.auth.tokens import default_token_generator
-from django.core.management import call_command
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +17,7 @@ from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from requests_app.models import Offer, Repeat, Request, RequestStatus
-from tests.factories import ROLES, role_group, sign_in
+from tests.factories import load_demo_network, sign_in
 from volunteers.models import Volunteer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -132,11 +129,7 @@ def walker_for(browser, live_server):
 
 @pytest.fixture
 def network(db):
-    # A transactional test starts from a flushed database: put back what migrations seed.
-    importlib.import_module("requests_app.migrations.0003_seed_categories").seed(apps, None)
-    for role in ROLES:
-        role_group(role)
-    call_command("load_demo_data", verbosity=0)
+    load_demo_network()
     volunteers = {
         username: Volunteer.objects.get(user__username=username)
         for username in ["volunteer1", "pointperson", "coordinator"]

@@ -110,6 +110,23 @@ def test_a_standing_offer_keeps_the_details_and_an_ended_one_counts_from_its_end
 
 
 @pytest.mark.django_db
+def test_an_offer_past_its_end_date_loses_its_words_with_the_details(volunteer):
+    neighbor = make_neighbor()
+    closed_days_ago(make_request(neighbor=neighbor), 60, volunteer)
+    lapsed = make_offer(
+        neighbor=neighbor,
+        details="Rides from 77 Sentinel St",
+        area="Sentinel St",
+        until=timezone.localdate() - timedelta(days=40),
+    )
+
+    assert run_retention().erased == 1
+
+    lapsed.refresh_from_db()
+    assert (lapsed.details, lapsed.area) == ("", "")
+
+
+@pytest.mark.django_db
 def test_coordinators_are_told_a_week_before_once_without_any_contact_details(volunteer):
     coordinator = make_volunteer("Maria", groups=["Coordinator"])
     coordinator.user.email = "maria@example.org"

@@ -211,6 +211,43 @@ def test_no_longer_a_point_person_the_session_ends_at_once(client, point_person,
     assert client.get(reverse("volunteers:my_work")).status_code == 302
 
 
+def test_the_trail_says_removed_from_a_pod_only_when_someone_was(volunteer, point_person, pod):
+    coordinator = make_user("maria", groups=["Coordinator"], is_staff=True)
+    removed = AuditEntry.objects.filter(action=AuditAction.REMOVED_FROM_POD)
+
+    volunteer.pods.clear()
+    assert list(removed.values_list("subject", flat=True)) == [volunteer.user.username]
+
+    deactivate_volunteer(volunteer, by=coordinator)  # in no pod now, leading none
+    assert removed.count() == 1
+
+    deactivate_volunteer(point_person, by=coordinator)  # leads the pod: that ends
+    assert removed.filter(subject=point_person.user.username).count() == 1
+
+
+def test_emptying_a_pod_ends_every_members_session_in_one_update(
+    client, volunteer, pod, django_assert_max_num_queries
+):
+    for n in range(5):
+        make_volunteer(f"Helper {n}", pods=[pod])
+    sign_in(client, volunteer)
+
+    # The members (and their logins), one UPDATE, one INSERT, the clear itself.
+    with django_assert_max_num_queries(4):
+        pod.volunteers.clear()
+
+    assert client.get(reverse("volunteers:queue")).status_code == 302
+    assert AuditEntry.objects.filter(action=AuditAction.REMOVED_FROM_POD).count() == 6
+
+
+def test_the_privacy_page_states_the_idle_limit_that_is_set(client, settings):
+    settings.SESSION_IDLE_SECONDS = 15 * 60
+    assert "Sign-ins end after 15 minutes without use." in client.get("/en/privacy/").text
+    assert "بعد 15 دقيقة دون استخدام" in client.get("/ar/privacy/").text
+    settings.SESSION_IDLE_SECONDS = 60
+    assert "Sign-ins end after 1 minute without use." in client.get("/en/privacy/").text
+
+
 # --- Two-step sign-in for coordinators ----------------------------------------------------
 
 

@@ -46,6 +46,11 @@ class VolunteerQuerySet(models.QuerySet):
     def pending(self):
         return self.filter(approved_at__isnull=True)
 
+    def end_sessions(self):
+        """Sessions these volunteers signed in before now end at their next page, in one
+        UPDATE however many they are (Volunteer.end_sessions does one)."""
+        return self.update(access_changed_at=timezone.now())
+
 
 class Volunteer(models.Model):
     """A vetted neighbor who helps. Signs up without an account; a coordinator approves,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, Max, OuterRef, Q, Subquery
+from django.db.models import Exists, Max, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -41,9 +41,7 @@ def neighbors_with_nothing_under_way(today):
     last request closed and their last offer ended (read by erasure_date)."""
     requests = Request.objects.all()
     offers = Offer.objects.all()
-    standing_offer = offers.filter(
-        neighbor=OuterRef("pk"), status__in=[OfferStatus.AVAILABLE, OfferStatus.PAUSED]
-    ).filter(Q(until__isnull=True) | Q(until__gte=today))
+    standing_offer = offers.standing(today).filter(neighbor=OuterRef("pk"))
     return (
         Neighbor.objects.filter(contact_erased_at__isnull=True)
         .exclude(Exists(requests.filter(neighbor=OuterRef("pk"), status__in=ACTIVE)))

@@ -39,20 +39,26 @@ def sign_in_failed(sender, credentials, request=None, **kwargs):
 @receiver(m2m_changed, sender=Volunteer.pods.through, dispatch_uid="volunteers.left_pod")
 @receiver(m2m_changed, sender=Pod.point_people.through, dispatch_uid="volunteers.left_lead")
 def left_a_pod(sender, instance, action, reverse, pk_set, **kwargs):
-    """Removed from a pod, or no longer its point person: their sessions end at once."""
+    """Removed from a pod, or no longer its point person: their sessions end at once,
+    and the audit trail says so. One UPDATE and one INSERT however many leave."""
     if action not in ("pre_remove", "pre_clear"):
         return
+    leads = sender is Pod.point_people.through
     if isinstance(instance, Volunteer):
-        volunteers = [instance]
+        # Django announces a clear even when there is nothing to clear (deactivating a
+        # volunteer who leads no pod): nobody left anything then.
+        if action == "pre_clear" and not (instance.pods_led if leads else instance.pods).exists():
+            return
+        leaving = Volunteer.objects.filter(pk=instance.pk)
     elif action == "pre_clear":
-        members = (
-            instance.point_people if sender is Pod.point_people.through else instance.volunteers
-        )
-        volunteers = list(members.all())
+        leaving = instance.point_people.all() if leads else instance.volunteers.all()
     else:
-        volunteers = list(Volunteer.objects.filter(pk__in=pk_set))
-    for volunteer in volunteers:
-        if volunteer.approved_at is None:
-            continue  # a sign-up not yet approved has no session to end
-        volunteer.end_sessions()
-        AuditEntry.objects.record(AuditAction.REMOVED_FROM_POD, subject=volunteer.audit_name)
+        leaving = Volunteer.objects.filter(pk__in=pk_set)
+    # A sign-up not yet approved has no session to end.
+    leaving = list(leaving.filter(approved_at__isnull=False).select_related("user"))
+    if not leaving:
+        return
+    Volunteer.objects.filter(pk__in=[volunteer.pk for volunteer in leaving]).end_sessions()
+    AuditEntry.objects.record_each(
+        AuditAction.REMOVED_FROM_POD, [volunteer.audit_name for volunteer in leaving]
+    )
