@@ -286,12 +286,12 @@ class RequestQuerySet(models.QuerySet):
         return self.prefetch_related(
             models.Prefetch(
                 "claims",
-                Claim.objects.filter(released_at__isnull=True).select_related("volunteer__user"),
+                Claim.objects.active().select_related("volunteer__user"),
             )
         )
 
     def claimed_by(self, volunteer):
-        return self.filter(claims__volunteer=volunteer, claims__released_at__isnull=True)
+        return self.filter(held_by(volunteer))
 
     def with_activity(self):
         """Each request's last work (our own reminders and looks at contact details are not
@@ -351,7 +351,7 @@ class RequestQuerySet(models.QuerySet):
     def for_queue(self):
         """The queue's rows: need, pod and the name of whoever has it, never the neighbor.
         The name comes from a subquery in the same statement, not from a prefetch."""
-        holder = Claim.objects.filter(request=OuterRef("pk"), released_at__isnull=True)
+        holder = Claim.objects.active().filter(request=OuterRef("pk"))
         return self.select_related("category", "pod").annotate(
             claimer_name=Subquery(holder.values("volunteer__name")[:1])
         )
@@ -801,9 +801,19 @@ class Request(models.Model):
     reopen.alters_data = True
 
     def _end_active_claim(self, reason):
-        self.claims.filter(released_at__isnull=True).update(
-            released_at=timezone.now(), release_reason=reason
-        )
+        self.claims.active().update(released_at=timezone.now(), release_reason=reason)
+
+
+class ClaimQuerySet(models.QuerySet):
+    def active(self):
+        """Claims not released: who holds a request now (one per request at most)."""
+        return self.filter(released_at__isnull=True)
+
+
+def held_by(volunteer):
+    """The condition "this volunteer holds the request now", for Request querysets;
+    combines with `|` and `&` like a Q."""
+    return Exists(Claim.objects.active().filter(request=OuterRef("pk"), volunteer=volunteer))
 
 
 class Claim(models.Model):
@@ -821,6 +831,8 @@ class Claim(models.Model):
     claimed_at = models.DateTimeField(_("claimed"), default=timezone.now)
     released_at = models.DateTimeField(_("released"), null=True, blank=True)
     release_reason = models.CharField(_("why released"), max_length=500, blank=True)
+
+    objects = ClaimQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("claim")

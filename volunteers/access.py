@@ -117,16 +117,20 @@ def role_for(user):
     )
 
 
-def needs_second_step(user):
+def needs_second_step(user, *, coordinator=None):
     """Staff and coordinators, who can see and export everyone's contact details, also
-    sign in with a code from their phone (TOTP, django-otp) before they see anything."""
+    sign in with a code from their phone (TOTP, django-otp) before they see anything.
+    `coordinator`: already known (from the role), so the groups are not read again."""
     if not user.is_authenticated:
         return False
-    return (user.is_staff or is_coordinator(user)) and not user.is_verified()
+    if not user.is_staff and not (is_coordinator(user) if coordinator is None else coordinator):
+        return False  # is_staff first: it saves reading the groups
+    return not user.is_verified()
 
 
-def second_step_url(request):
-    return f"{reverse('volunteers:two_factor')}?{urlencode({REDIRECT_FIELD_NAME: request.get_full_path()})}"
+def second_step_url(next_url):
+    """The two-step page, coming back to `next_url` after it."""
+    return f"{reverse('volunteers:two_factor')}?{urlencode({REDIRECT_FIELD_NAME: next_url})}"
 
 
 def session_outdated(request, volunteer):
@@ -145,8 +149,8 @@ def volunteer_required(view):
         if session_outdated(request, role.volunteer):
             logout(request)
             return redirect_to_login(request.get_full_path())
-        if (role.coordinator or request.user.is_staff) and not request.user.is_verified():
-            return redirect(second_step_url(request))
+        if needs_second_step(request.user, coordinator=role.coordinator):
+            return redirect(second_step_url(request.get_full_path()))
         return view(request, *args, role=role, **kwargs)
 
     wrapped.__name__ = view.__name__
@@ -166,7 +170,7 @@ def staff_page(permission):
             if not (user.is_active and user.is_staff and user.has_perm(permission)):
                 raise Http404
             if needs_second_step(user):
-                return redirect(second_step_url(request))
+                return redirect(second_step_url(request.get_full_path()))
             return view(request, *args, **kwargs)
 
         return wrapped

@@ -168,14 +168,9 @@ def build_report(*, weeks, stale_days, now=None):
     languages = dict(settings.LANGUAGES)
     by_language = {}
     for row in counted:
-        helped, other_outcome, active = by_language.setdefault(row["language"], [0, 0, 0])
-        if row["status"] in HELPED:
-            helped += row["n"]
-        elif row["status"] in CLOSED:
-            other_outcome += row["n"]
-        else:
-            active += row["n"]
-        by_language[row["language"]] = [helped, other_outcome, active]
+        # Helped, another outcome, still open.
+        column = 0 if row["status"] in HELPED else 1 if row["status"] in CLOSED else 2
+        by_language.setdefault(row["language"], [0, 0, 0])[column] += row["n"]
     report["by_language"] = Table(
         "by_language",
         _("Requests by language, and how they ended"),

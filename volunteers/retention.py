@@ -10,7 +10,7 @@ twice.
 """
 
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -101,8 +101,11 @@ def run_retention(*, now=None, progress=lambda rows: rows):
             else:
                 run.done["emails"] += 1
         # Told once per date: a later run says nothing more unless the date moves.
+        by_date = defaultdict(list)
         for neighbor, due in run.noticed:
-            Neighbor.objects.filter(pk=neighbor.pk).update(erasure_notice_for=due)
+            by_date[due].append(neighbor.pk)
+        for due, told in by_date.items():  # one UPDATE per erasure date, a week at most
+            Neighbor.objects.filter(pk__in=told).update(erasure_notice_for=due)
     run.done["erased"] = run.erased
     run.done["noticed"] = len(run.noticed)
     return run

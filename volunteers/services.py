@@ -77,9 +77,7 @@ def claim_request(aid_request, *, volunteer, by=None):
         raise
     except InvalidTransition:
         holder = (
-            Claim.objects.filter(request=aid_request, released_at__isnull=True)
-            .select_related("volunteer")
-            .first()
+            Claim.objects.active().filter(request=aid_request).select_related("volunteer").first()
         )
         raise AlreadyTaken(holder.volunteer if holder else None) from None
     logger.info("Request %s claimed by %s", aid_request.reference, volunteer.audit_name)
@@ -216,9 +214,7 @@ def decline_volunteer(volunteer):
 def deactivate_volunteer(volunteer, *, by):
     """A volunteer who leaves: their login stops working at once (every open session
     with it), the requests they held go back to their pods, and they lead no pod."""
-    held = Claim.objects.filter(volunteer=volunteer, released_at__isnull=True).select_related(
-        "request"
-    )
+    held = Claim.objects.active().filter(volunteer=volunteer).select_related("request")
     for claim in held:
         try:
             claim.request.release(by=by, reason="")

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.validators import slug_re
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,7 +23,6 @@ from requests_app.exports import safe_cell
 from requests_app.keyset import paginate
 from requests_app.models import (
     Category,
-    Claim,
     EventKind,
     InvalidTransition,
     Offer,
@@ -32,6 +31,7 @@ from requests_app.models import (
     RequestStatus,
     RotaSignup,
     Translation,
+    held_by,
 )
 from requests_app.services import create_requests
 from volunteers.access import (
@@ -165,10 +165,7 @@ def my_work(request, *, role):
     untold = listed.outcomes_to_tell()
     if not role.coordinator:
         # Mine to tell, or in a pod I lead; coordinators see the whole network's.
-        mine_to_tell = Claim.objects.filter(
-            request=OuterRef("pk"), volunteer=role.volunteer, released_at__isnull=True
-        )
-        untold = untold.filter(Exists(mine_to_tell) | Q(pod__in=role.led_pod_ids))
+        untold = untold.filter(held_by(role.volunteer) | Q(pod__in=role.led_pod_ids))
     lists = {
         "mine": paginate(
             mine,

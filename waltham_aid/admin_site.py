@@ -9,9 +9,8 @@ from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import urlencode
 
-from volunteers.access import needs_second_step
+from volunteers.access import needs_second_step, second_step_url
 from volunteers.forms import AdminSignInForm
 
 
@@ -55,8 +54,7 @@ class AdminSite(admin.AdminSite):
 
     def login(self, request, extra_context=None):
         if request.user.is_authenticated and needs_second_step(request.user):
-            next_url = request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index")
             return redirect(
-                f"{reverse('volunteers:two_factor')}?{urlencode({REDIRECT_FIELD_NAME: next_url})}"
+                second_step_url(request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index"))
             )
         return super().login(request, extra_context)
