@@ -10,9 +10,10 @@ from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from requests_app.antispam import form_started_token, seconds_since_form_started
+from requests_app.antispam import seconds_since_form_started
 from requests_app.localized import TranslatedNameChoiceField
 from requests_app.models import Category, ContactMethod, Neighbor, Urgency
+from volunteers.models import Pod
 
 LANGUAGE_CHOICES = settings.LANGUAGES
 
@@ -64,6 +65,11 @@ class CategoryChoiceField(forms.ModelMultipleChoiceField):
         )
 
 
+# What the public forms offer to choose from: their pages are kept in memory under these
+# tables' version (waltham_aid/kept_pages.py).
+PUBLIC_CHOICES = (Pod, Category)
+
+
 class PublicForm(forms.Form):
     """What every public form has: a honeypot, a signed start time, and no control
     characters in any text. Errors keep every typed value."""
@@ -92,12 +98,6 @@ class PublicForm(forms.Form):
             *(name for name in self.fields if name != "homepage"),
             *([Field("homepage", wrapper_class="honey")] if self.check_for_robots else []),
         )
-
-    @property
-    def started_token(self):
-        """A fresh signed time for each render, so a form sent back with an error can be
-        sent again at once."""
-        return form_started_token()
 
     def clean(self):
         cleaned = super().clean()

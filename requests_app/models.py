@@ -4,17 +4,35 @@ from calendar import monthrange
 from datetime import date, timedelta
 from itertools import islice
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Exists, F, Max, OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 
 logger = logging.getLogger(__name__)
+
+
+class LanguagesField(models.JSONField):
+    """A list of the network's language codes, stored as JSON and chosen with checkboxes:
+    the admin's default JSON text box would let a coordinator type anything, even a
+    number the database cannot store."""
+
+    def formfield(self, **kwargs):
+        return forms.MultipleChoiceField(
+            label=capfirst(self.verbose_name),
+            help_text=self.help_text,
+            required=not self.blank,
+            choices=settings.LANGUAGES,
+            widget=forms.CheckboxSelectMultiple,
+        )
+
 
 # No 0/O, 1/I/L: a reference is read aloud over the phone and copied from paper.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -75,6 +93,8 @@ class Category(models.Model):
     )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     active = models.BooleanField(_("active"), default=True)
+    # Moves on every save: public pages kept in memory are drawn again (kept_pages).
+    changed_at = models.DateTimeField(auto_now=True, editable=False)
 
     objects = CategoryQuerySet.as_manager()
 
@@ -1077,7 +1097,7 @@ class Offer(models.Model):
         verbose_name=_("pod"),
     )
     area = models.CharField(_("area"), max_length=200, blank=True)
-    languages = models.JSONField(_("languages"), default=list, blank=True)
+    languages = LanguagesField(_("languages"), default=list, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=OfferStatus, default=OfferStatus.AVAILABLE
     )

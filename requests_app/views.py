@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from requests_app.antispam import allow_public_post, rate_limited
-from requests_app.forms import AskForm, MessageForm, OfferForm
+from requests_app.forms import PUBLIC_CHOICES, AskForm, MessageForm, OfferForm
 from requests_app.keyset import Cursor, key_of, page_from, paginate
 from requests_app.localized import translated_name
 from requests_app.models import (
@@ -23,12 +23,15 @@ from requests_app.models import (
     Resource,
 )
 from requests_app.services import create_offers, create_requests, erase_neighbor_contact_details
+from waltham_aid.kept_pages import kept_in_memory
 
 
+@kept_in_memory()
 def home(request):
     return render(request, "requests_app/home.html")
 
 
+@kept_in_memory()
 def privacy(request):
     return render(
         request,
@@ -37,6 +40,7 @@ def privacy(request):
     )
 
 
+@kept_in_memory(drawn_from=PUBLIC_CHOICES)
 def ask(request):
     """I need something: one form, one request per need, never a lost word."""
     initial = {}
@@ -200,6 +204,7 @@ def erase_contact(request, token):
     return _private(render(request, "requests_app/erase_contact.html", {"token": token}))
 
 
+@kept_in_memory(drawn_from=PUBLIC_CHOICES)
 def offer(request):
     form = OfferForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -20,3 +20,7 @@ STORAGES = {
 # Static files straight from the app folders, without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Tests change pods and categories outside any save (bulk inserts, rollbacks between
+# tests): kept pages check their version on every visit (tests/test_kept_pages.py tests
+# the once-a-second check).
+KEPT_PAGES_RECHECK_SECONDS = float(os.environ.get("KEPT_PAGES_RECHECK_SECONDS", 0))

@@ -5,9 +5,10 @@ import re
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from requests_app.models import Event
+from requests_app.models import Event, Offer
 from tests.factories import (
     make_neighbor,
     make_offer,
@@ -16,6 +17,7 @@ from tests.factories import (
     make_volunteer,
     sign_in,
 )
+from volunteers.models import Volunteer
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +80,21 @@ def test_a_request_status_cannot_be_typed_in_the_admin(coordinator_client):
         reverse("admin:requests_app_request_change", args=[aid_request.pk])
     ).content.decode()
     assert 'name="status"' not in html
+
+
+@pytest.mark.parametrize("model", [Volunteer, Offer])
+def test_languages_are_ticked_in_the_admin_never_typed_as_json(coordinator_client, model):
+    row = make_volunteer("Ana", languages=["es"]) if model is Volunteer else make_offer()
+    html = coordinator_client.get(
+        reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[row.pk])
+    ).content.decode()
+    assert re.search(r'<input type="checkbox" name="languages" value="ht"', html)
+    field = model._meta.get_field("languages").formfield()
+    assert field.clean(["es", "ar"]) == ["es", "ar"]
+    # JSON would have taken these; the database cannot store the first.
+    for typed in (["Infinity"], ["fr"], ["1"]):
+        with pytest.raises(ValidationError):
+            field.clean(typed)
 
 
 def test_a_neighbors_contact_details_in_the_admin_are_recorded_when_seen(coordinator_client):

@@ -7,7 +7,6 @@ from crispy_forms.utils import render_crispy_form
 from django import forms
 from django.core.cache import caches
 from django.test.html import parse_html
-from django.urls import reverse
 from django.utils import translation
 
 from requests_app.forms import AskForm, OfferForm
@@ -151,16 +150,3 @@ def test_the_queue_filters_keep_what_was_chosen():
 def _valid(form):
     assert form.is_valid(), form.errors
     return form
-
-
-@pytest.mark.django_db
-def test_the_ask_form_sends_as_many_queries_drawn_or_not(client, django_assert_num_queries):
-    make_category("groceries", applies_to=AppliesTo.NEEDS)
-    make_pod("Prospect Hill")
-    url = reverse("requests_app:ask")
-    with django_assert_num_queries(2):  # the needs and the pods
-        cold = client.get(url)
-    with django_assert_num_queries(2):
-        warm = client.get(url)
-    assert cold.status_code == warm.status_code == 200
-    assert "Prospect Hill" in warm.content.decode()

@@ -27,7 +27,7 @@ from django.db import connection
 from django.test import Client
 
 from requests_app.models import Claim, EventKind
-from tests.factories import make_request, make_volunteer, sign_in
+from tests.factories import make_category, make_request, make_volunteer, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -76,6 +76,8 @@ def two_app_servers(transactional_db, tmp_path):
         "DEBUG": "0",
         "HTTPS": "0",
         "WEB_CONCURRENCY": "2",
+        # As in production: kept pages check what they show once a second.
+        "KEPT_PAGES_RECHECK_SECONDS": "1",
     }
     servers = []
     try:
@@ -174,3 +176,24 @@ def test_twenty_claims_split_between_two_app_processes_make_exactly_one_claim(tw
     assert sum(
         f"Already taken by {claim.volunteer.name} a moment ago" in html for html in told
     ) == (VOLUNTEERS - 1)
+
+
+def test_a_pod_renamed_through_one_process_shows_on_the_others_kept_form(two_app_servers, pod):
+    """The ask form is kept in each process's memory; a save made elsewhere (here, the
+    test's own process) shows in both within about a second, without restarting them."""
+    make_category("groceries", applies_to="needs")
+    browsers = [Browser(port, {}) for port in two_app_servers]
+    for browser in browsers:
+        for _visit in range(3):  # each of the two workers keeps the page
+            assert "Prospect Hill" in browser.send("GET", "/en/ask/")[2]
+
+    pod.name = "Walnut Hill"
+    pod.save()
+
+    deadline = time.monotonic() + 15
+    shown = [False, False]
+    while not all(shown) and time.monotonic() < deadline:
+        for n, browser in enumerate(browsers):
+            shown[n] = shown[n] or "Walnut Hill" in browser.send("GET", "/en/ask/")[2]
+        time.sleep(0.2)
+    assert shown == [True, True]

@@ -3,6 +3,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from requests_app.models import LanguagesField
+
 
 class PodQuerySet(models.QuerySet):
     def active(self):
@@ -27,6 +29,8 @@ class Pod(models.Model):
         "Volunteer", related_name="pods_led", blank=True, verbose_name=_("point people")
     )
     active = models.BooleanField(_("active"), default=True)
+    # Moves on every save: public pages kept in memory are drawn again (kept_pages).
+    changed_at = models.DateTimeField(auto_now=True, editable=False)
 
     objects = PodQuerySet.as_manager()
 
@@ -67,7 +71,7 @@ class Volunteer(models.Model):
     name = models.CharField(_("name"), max_length=100)
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
-    languages = models.JSONField(_("languages spoken"), default=list, blank=True)
+    languages = LanguagesField(_("languages spoken"), default=list, blank=True)
     pods = models.ManyToManyField(
         Pod, related_name="volunteers", blank=True, verbose_name=_("pods")
     )

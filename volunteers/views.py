@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from requests_app.antispam import allow_public_post, rate_limited
 from requests_app.exports import safe_cell
+from requests_app.forms import PUBLIC_CHOICES
 from requests_app.keyset import paginate
 from requests_app.models import (
     Category,
@@ -67,6 +68,7 @@ from volunteers.services import (
     reassign_claim,
 )
 from volunteers.services import sign_up as sign_up_volunteer
+from waltham_aid.kept_pages import kept_in_memory
 
 MATCHES_SHOWN = 10
 
@@ -74,6 +76,7 @@ MATCHES_SHOWN = 10
 # --- Public: joining -------------------------------------------------------------------
 
 
+@kept_in_memory(drawn_from=PUBLIC_CHOICES)
 def sign_up(request):
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

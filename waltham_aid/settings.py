@@ -107,7 +107,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Nothing here is shared between app processes: sessions and rate limits live in the
 # database. "drawn_forms" keeps the HTML of form fields drawn by crispy-forms, under a
-# fingerprint of what they are drawn from (waltham_aid/templatetags/drawn_forms.py).
+# fingerprint of what they are drawn from (waltham_aid/templatetags/drawn_forms.py);
+# "kept_pages" keeps the home page and the public forms as neighbors see them, under a
+# version of the rows they show (waltham_aid/kept_pages.py). Neither holds anything
+# personal, and neither can be stale.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "drawn_forms": {
@@ -115,6 +118,12 @@ CACHES = {
         "LOCATION": "drawn-forms",
         "TIMEOUT": 24 * 3600,
         "OPTIONS": {"MAX_ENTRIES": 500},
+    },
+    "kept_pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "kept-pages",
+        "TIMEOUT": 24 * 3600,
+        "OPTIONS": {"MAX_ENTRIES": 300},
     },
 }
 
@@ -271,6 +280,10 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
     }
 }
+
+# Pages kept in memory (waltham_aid/kept_pages.py) check the pods and categories they
+# show at most this often per process: a renamed pod shows everywhere within a second.
+KEPT_PAGES_RECHECK_SECONDS = float(os.environ.get("KEPT_PAGES_RECHECK_SECONDS", 1))
 
 # Volunteers' sessions: 30 minutes without activity, 12 hours in all
 # (volunteers.middleware.SessionLimitsMiddleware).
