@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from requests_app.antispam import client_key, has_token, keyed, take_token
 from requests_app.forms import (
     LANGUAGE_CHOICES,
+    PUBLIC_CHOICES,
     AskForm,
     CategoryChoiceField,
     PhoneField,
@@ -29,6 +30,7 @@ from requests_app.models import (
     normalize_reference,
 )
 from volunteers.models import Pod, Volunteer
+from waltham_aid.kept_pages import current_version, remembered
 from waltham_aid.widgets import PlainSelect
 
 
@@ -82,7 +84,8 @@ class SignUpForm(PublicForm):
 class QueueFilterForm(forms.Form):
     """The queue's filters, read from the query string. Garbage values are ignored.
 
-    The pods and needs are read once per page, and the same rows both check what was
+    The pods and needs are read in one query, kept in the process while no pod or
+    category changes (waltham_aid/kept_pages.py), and the same rows both check what was
     chosen and draw the lists (a ModelChoiceField reads its table once for each)."""
 
     # Only choices, never words: its drawing may be kept for the next volunteer who
@@ -133,26 +136,10 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Both lists in one query: the active pods by name, then the active needs in
-        # their order. A pod is chosen by its number, a need by its short name.
-        columns = ["kind", "rank", "sort", "pk", "slug", "shown"]
-        pods = Pod.objects.active().annotate(
-            kind=Value("pod"), rank=Value(0), sort=translated_name(), shown=translated_name()
-        )
-        needs = Category.objects.active().annotate(
-            kind=Value("need"), rank=F("order"), sort=F("slug"), shown=translated_name()
-        )
-        self.pods, self.needs = {}, {}
-        for kind, _rank, _sort, pk, slug, shown in (
-            pods.order_by()
-            .values_list(*columns)
-            .union(needs.order_by().values_list(*columns), all=True)
-            .order_by("kind", "rank", "sort")
-        ):
-            if kind == "pod":
-                self.pods[str(pk)] = (pk, shown)
-            else:
-                self.needs[slug] = (pk, shown)
+        # Read once per process and language while no pod or category changes; the
+        # version is also what the drawn filters depend on besides the language.
+        self.choices_version = current_version(PUBLIC_CHOICES)
+        self.pods, self.needs = remembered("queue-filters", self.choices_version, self.read_choices)
         self.fields["pod"].choices = [
             ("", _("All pods")),
             *((key, shown) for key, (_pk, shown) in self.pods.items()),
@@ -161,6 +148,30 @@ class QueueFilterForm(forms.Form):
             ("", _("All needs")),
             *((key, shown) for key, (_pk, shown) in self.needs.items()),
         ]
+
+    @staticmethod
+    def read_choices():
+        """Both lists in one query: the active pods by name, then the active needs in
+        their order. A pod is chosen by its number, a need by its short name."""
+        columns = ["kind", "rank", "sort", "pk", "slug", "shown"]
+        pods = Pod.objects.active().annotate(
+            kind=Value("pod"), rank=Value(0), sort=translated_name(), shown=translated_name()
+        )
+        needs = Category.objects.active().annotate(
+            kind=Value("need"), rank=F("order"), sort=F("slug"), shown=translated_name()
+        )
+        by_pod, by_need = {}, {}
+        for kind, _rank, _sort, pk, slug, shown in (
+            pods.order_by()
+            .values_list(*columns)
+            .union(needs.order_by().values_list(*columns), all=True)
+            .order_by("kind", "rank", "sort")
+        ):
+            if kind == "pod":
+                by_pod[str(pk)] = (pk, shown)
+            else:
+                by_need[slug] = (pk, shown)
+        return by_pod, by_need
 
     def clean_pod(self):
         """The chosen pod's number, or None for all pods."""

@@ -108,6 +108,25 @@ def forget_versions(**kwargs):
     _versions.clear()
 
 
+# What remembered() built: (name, language, version) -> value.
+_remembered = {}
+REMEMBERED_AT_MOST = 64
+
+
+def remembered(name, version, build):
+    """What `build()` returns, kept in this process for the reader's language while the
+    `version` (of current_version) stays the same: a list of 500 pods read once, not on
+    every page that offers it."""
+    key = (name, get_language(), version)
+    try:
+        return _remembered[key]
+    except KeyError:
+        if len(_remembered) >= REMEMBERED_AT_MOST:
+            _remembered.clear()
+        value = _remembered[key] = build()
+        return value
+
+
 def kept_in_memory(drawn_from=()):
     """Keep a view's page for plain visits, under its address and the version of the
     models it is `drawn_from` (none for a page drawn from settings and translations)."""
@@ -165,4 +184,5 @@ def _filled_response(request, response):
 @receiver(setting_changed)
 def forget_kept_pages(**kwargs):
     _versions.clear()
+    _remembered.clear()
     caches["kept_pages"].clear()

@@ -66,9 +66,13 @@ def fingerprint(form):
         form.is_bound,
         _shape(getattr(form, "helper", None)),
     ]
+    # A form whose choices come from memory may name their version instead: listing 500
+    # pods for the fingerprint cost more than drawing from memory saved.
+    choices_version = getattr(form, "choices_version", None)
+    parts.append(choices_version)
     for name, field in form.fields.items():
         choices = None
-        if isinstance(field, forms.ChoiceField):
+        if isinstance(field, forms.ChoiceField) and choices_version is None:
             # A comprehension, not list(): list() asks a model field's choices for their
             # length first, which is one more query.
             choices = [choice for choice in field.choices]
