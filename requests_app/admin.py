@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
 
+from requests_app.admin_paging import SeekPaging
 from requests_app.exports import export_requests
 from requests_app.forms import ContactForm
 from requests_app.models import (
@@ -218,7 +219,7 @@ class HidesTheNeighbor:
 
 
 @admin.register(Request)
-class RequestAdmin(HidesTheNeighbor, SafeAutocomplete, admin.ModelAdmin):
+class RequestAdmin(SeekPaging, HidesTheNeighbor, SafeAutocomplete, admin.ModelAdmin):
     list_display = ["reference", "category", "pod", "urgency", "language", "status", "created_at"]
     # Dates by "today, past 7 days, this month, this year" rather than a date hierarchy,
     # whose month links cost a full scan of the table on every visit (130 ms for 100,000
@@ -235,11 +236,8 @@ class RequestAdmin(HidesTheNeighbor, SafeAutocomplete, admin.ModelAdmin):
     list_select_related = ["category", "pod"]
     search_fields = ["reference", "details", "neighbor__name", "neighbor__phone"]
     autocomplete_fields = ["neighbor", "category", "pod", "referral", "duplicate_of"]
-    # The changelist keeps Django's OFFSET paging: its page links, "select all N" and
-    # the filters all read the count and page numbers, and
-    # coordinators rarely go past the first pages; they filter or search instead. What
-    # deep paging costs is bounded by the index: newest first on (created_at, id), and no
-    # second COUNT(*) of the whole table next to the filtered one.
+    # Newest first on the (created_at, id) index, paged by a cursor (admin_paging), and
+    # no second COUNT(*) of the whole table next to the filtered one.
     ordering = ["-created_at", "-pk"]
     show_full_result_count = False
     # Status only changes through the model's transition methods, never by editing.
@@ -396,9 +394,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(ReadOnlyAdmin):
+class EventAdmin(SeekPaging, ReadOnlyAdmin):
     """Every request's timeline, across the network: read, never edited or deleted."""
 
+    ordering = ["-created_at", "-pk"]
+    show_full_result_count = False
     list_display = ["created_at", "request", "kind", "actor", "by_neighbor"]
     list_filter = ["kind", "created_at"]
     list_select_related = ["request", "actor"]
@@ -429,9 +429,10 @@ admin.site.site_title = _("Waltham Aid")
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyAdmin):
+class AuditEntryAdmin(SeekPaging, ReadOnlyAdmin):
     """The audit trail: read it, filter it; nobody adds, changes or deletes a line."""
 
+    seek_keys = ("at", "pk")
     list_display = ["at", "username", "action", "subject", "detail"]
     # No filter by user name: its list would read every distinct name in the trail on every
     # page. The search box finds a user name.

@@ -1003,7 +1003,11 @@ class Event(AppendOnly):
         verbose_name = _("event")
         verbose_name_plural = _("events")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["request", "created_at"])]
+        indexes = [
+            models.Index(fields=["request", "created_at"]),
+            # Newest first across the network: the admin's timeline, paged by a cursor.
+            models.Index(fields=["created_at", "id"], name="event_created"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=EventKind.values), name="event_kind_valid")
         ]
@@ -1281,7 +1285,7 @@ class AuditEntry(AppendOnly):
     """Who looked at or changed what: contact details seen and exported, outcomes,
     erasures, sign-ins. Append-only; coordinators read it in the admin."""
 
-    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    at = models.DateTimeField(_("when"), default=timezone.now)
     action = models.CharField(_("what"), max_length=12, choices=AuditAction)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -1302,7 +1306,12 @@ class AuditEntry(AppendOnly):
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit trail")
         ordering = ["-at", "-pk"]
-        indexes = [models.Index(fields=["action", "at"])]
+        indexes = [
+            models.Index(fields=["action", "at"]),
+            # Newest first, the admin's audit trail paged by a cursor; and by age, what
+            # retention deletes.
+            models.Index(fields=["at", "id"], name="audit_at"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(action__in=AuditAction.values), name="audit_action_valid"

@@ -1,14 +1,17 @@
 """Coordinators manage every model in the admin, and nothing there comes from elsewhere."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib import admin
+from django.contrib.admin import site
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
-from requests_app.models import Event, Offer
+from requests_app.models import Event, Offer, Request
 from tests.factories import (
     make_neighbor,
     make_offer,
@@ -142,3 +145,56 @@ def test_staff_without_the_contact_permission_cannot_find_offers_by_a_neighbors_
     url = reverse("admin:requests_app_offer_changelist")
     assert offer.reference not in client.get(url, {"q": "Quintero"}).content.decode()
     assert offer.reference in client.get(url, {"q": offer.reference}).content.decode()
+
+
+def rows_on(html):
+    """The references listed on an admin change list page, in order."""
+    return re.findall(r'<th class="field-reference"><a href="[^"]+">([^<]+)</a>', html)
+
+
+def link(html, rel):
+    found = re.search(rf'<a rel="{rel}" href="([^"]+)"', html)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def test_a_coordinator_pages_through_requests_newest_first_by_cursor(
+    coordinator_client, monkeypatch
+):
+    monkeypatch.setattr(site._registry[Request], "list_per_page", 5)
+    start = timezone.now()
+    made = [make_request(created_at=start - timedelta(minutes=n)).reference for n in range(12)]
+    url = admin_url(Request, "changelist")
+
+    first = coordinator_client.get(url).content.decode()
+    second = coordinator_client.get(url + link(first, "next")).content.decode()
+    third = coordinator_client.get(url + link(second, "next")).content.decode()
+    back = coordinator_client.get(url + link(third, "prev")).content.decode()
+
+    assert [rows_on(first), rows_on(second), rows_on(third)] == [made[:5], made[5:10], made[10:]]
+    assert link(first, "prev") is None
+    assert link(third, "next") is None
+    assert rows_on(back) == made[5:10]
+    # A filter, a search or a sort starts again from the newest: no link carries the cursor.
+    assert "cursor=" not in second.replace(link(second, "next"), "").replace(
+        link(second, "prev"), ""
+    )
+
+
+def test_a_garbled_cursor_in_the_admin_is_the_first_page(coordinator_client, monkeypatch):
+    monkeypatch.setattr(site._registry[Request], "list_per_page", 5)
+    made = [make_request().reference for _n in range(7)]
+    url = admin_url(Request, "changelist")
+    for cursor in ["garbage", "a" * 500, "%00", "eyJkIjoiYSJ9:1:bad"]:
+        response = coordinator_client.get(url, {"cursor": cursor})
+        assert response.status_code == 200
+        assert len(rows_on(response.content.decode())) == 5
+    assert made
+
+
+def test_sorting_the_admin_by_a_column_pages_by_number(coordinator_client, monkeypatch):
+    monkeypatch.setattr(site._registry[Request], "list_per_page", 5)
+    for _n in range(7):
+        make_request()
+    html = coordinator_client.get(admin_url(Request, "changelist"), {"o": "1"}).content.decode()
+    assert 'rel="next"' not in html
+    assert "?o=1&amp;p=2" in html

@@ -613,10 +613,15 @@ def test_each_list_reads_the_requests_through_an_index_at_5000_requests(network)
         for sql, plan in plans_reading_requests(client, url).items():
             assert "Seq Scan on requests_app_request" not in plan, f"{url}\n{sql}\n{plan}"
 
-    # The admin's list: its page, newest first; its counts read what they count.
-    admin = plans_reading_requests(
-        client_for(network.maria), reverse("admin:requests_app_request_changelist")
+    # The admin's list, newest first, on top and 3,000 rows deep by its cursor: one page
+    # of 100 and one more row; its counts read what they count.
+    newest_first = sorted(requests, key=lambda r: (r.created_at, r.pk), reverse=True)
+    admin_cursor = Cursor(AFTER, (newest_first[3000].created_at, newest_first[3000].pk)).encode(
+        "admin:requests_app.request"
     )
-    page = [plan for sql, plan in admin.items() if "LIMIT 100" in sql]
-    assert len(page) == 1
-    assert "Seq Scan on requests_app_request" not in page[0], page[0]
+    changelist = reverse("admin:requests_app_request_changelist")
+    for url in [changelist, f"{changelist}?cursor={admin_cursor}"]:
+        admin = plans_reading_requests(client_for(network.maria), url)
+        page = [plan for sql, plan in admin.items() if "LIMIT 101" in sql]
+        assert len(page) == 1, url
+        assert "Seq Scan on requests_app_request" not in page[0], page[0]
