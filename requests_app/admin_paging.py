@@ -37,9 +37,8 @@ class SeekChangeList(ChangeList):
     def get_results(self, request):
         super().get_results(request)  # the count, and a page of rows read only if numbered
         self.seek_page = self.previous_url = self.next_url = None
-        if ORDER_VAR in self.params or (self.show_all and self.can_show_all):
-            return
-        if not self.multi_page:
+        numbered = ORDER_VAR in self.params or (self.show_all and self.can_show_all)
+        if numbered or not self.multi_page:
             return
         self.seek_page = paginate(
             self.queryset,

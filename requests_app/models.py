@@ -25,12 +25,19 @@ class LanguagesField(models.JSONField):
     number the database cannot store."""
 
     def formfield(self, **kwargs):
+        # What a form or the admin asks for (a label, a widget) wins; JSONField's own
+        # form class and its encoder do not apply to a list of choices.
+        for json_only in ("form_class", "encoder", "decoder"):
+            kwargs.pop(json_only, None)
         return forms.MultipleChoiceField(
-            label=capfirst(self.verbose_name),
-            help_text=self.help_text,
-            required=not self.blank,
-            choices=settings.LANGUAGES,
-            widget=forms.CheckboxSelectMultiple,
+            **{
+                "label": capfirst(self.verbose_name),
+                "help_text": self.help_text,
+                "required": not self.blank,
+                "choices": settings.LANGUAGES,
+                "widget": forms.CheckboxSelectMultiple,
+                **kwargs,
+            }
         )
 
 

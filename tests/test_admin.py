@@ -94,6 +94,7 @@ def test_languages_are_ticked_in_the_admin_never_typed_as_json(coordinator_clien
     assert re.search(r'<input type="checkbox" name="languages" value="ht"', html)
     field = model._meta.get_field("languages").formfield()
     assert field.clean(["es", "ar"]) == ["es", "ar"]
+    assert model._meta.get_field("languages").formfield(label="Spoken").label == "Spoken"
     # JSON would have taken these; the database cannot store the first.
     for typed in (["Infinity"], ["fr"], ["1"]):
         with pytest.raises(ValidationError):

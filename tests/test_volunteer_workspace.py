@@ -458,6 +458,17 @@ def test_connecting_a_single_use_offer_claims_the_request_and_uses_the_offer(
     assert offer.status == OfferStatus.FINISHED
 
 
+def test_an_offer_without_a_pod_shows_where_it_can_help(client, volunteer, open_request, pod):
+    in_pod = make_offer(category=open_request.category, pod=pod)
+    anywhere = make_offer(category=open_request.category, pod=None, area="Moody St to the river")
+    signed_in(client, volunteer)
+    page = client.get(url("request", open_request.reference)).content.decode()
+    assert in_pod.reference in page
+    assert anywhere.reference in page
+    assert "Moody St to the river" in page
+    assert pod.name in page
+
+
 def test_offers_are_ranked_need_then_shared_language_then_pod(client, volunteer, open_request, pod):
     other_pod = make_pod()
     near_in_spanish = make_offer(category=open_request.category, pod=pod, languages=["es"])
