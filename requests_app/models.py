@@ -14,6 +14,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from requests_app.localized import ChoiceLabels
+
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 
 logger = logging.getLogger(__name__)
@@ -126,7 +128,7 @@ class ContactMethod(models.TextChoices):
     EMAIL = "email", _("Email")
 
 
-class Neighbor(models.Model):
+class Neighbor(ChoiceLabels, models.Model):
     """A person who asks or offers. Only what we need to reach them, nothing more: we never
     ask anything that tests whether someone deserves help (tests/test_no_means_testing.py)."""
 
@@ -395,7 +397,7 @@ class RequestQuerySet(models.QuerySet):
         )
 
 
-class Request(models.Model):
+class Request(ChoiceLabels, models.Model):
     """One need of one neighbor. A submission with three needs makes three requests."""
 
     reference = models.CharField(
@@ -984,7 +986,7 @@ class EventQuerySet(AppendOnlyQuerySet):
         return models.QuerySet.update(written.exclude(codes), text="")
 
 
-class Event(AppendOnly):
+class Event(ChoiceLabels, AppendOnly):
     """The timeline and audit trail of a request. Append-only: the app only ever adds."""
 
     request = models.ForeignKey(
@@ -1069,7 +1071,7 @@ class OfferQuerySet(models.QuerySet):
         return self.standing().filter(status=OfferStatus.AVAILABLE)
 
 
-class Offer(models.Model):
+class Offer(ChoiceLabels, models.Model):
     """What a neighbor or volunteer can give: a ride on Tuesdays, a community fridge."""
 
     reference = models.CharField(
@@ -1288,7 +1290,7 @@ class AuditEntryManager(models.Manager.from_queryset(AppendOnlyQuerySet)):
         )
 
 
-class AuditEntry(AppendOnly):
+class AuditEntry(ChoiceLabels, AppendOnly):
     """Who looked at or changed what: contact details seen and exported, outcomes,
     erasures, sign-ins. Append-only; coordinators read it in the admin."""
 

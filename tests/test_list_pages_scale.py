@@ -45,6 +45,7 @@ from tests.factories import (
 )
 from volunteers.models import Pod
 from volunteers.queue import PAGE_SIZE as QUEUE_PAGE_SIZE
+from volunteers.queue import _filters_as_sql
 
 pytestmark = pytest.mark.django_db
 
@@ -401,6 +402,15 @@ def test_the_queue_keeps_its_filters_from_page_to_page(network):
         client_for(network.paula), reverse("volunteers:queue") + "?status=claimed"
     )
     assert [reference for page in forward for reference in page] == expected
+
+
+def test_the_queue_takes_only_filters_on_the_requests_own_columns(db):
+    """The queue writes its UNION from the filters' SQL, which may name only the requests
+    table: a filter across a join is a mistake to hear about, not a wrong page."""
+    with pytest.raises(ValueError, match="no joins"):
+        _filters_as_sql(Request.objects.filter(category__slug="food"))
+    where, params = _filters_as_sql(Request.objects.filter(category=3, language="ht"))
+    assert params == [3, "ht"]
 
 
 def test_my_work_pages_each_list_on_its_own(network):
