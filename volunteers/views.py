@@ -56,6 +56,7 @@ from volunteers.forms import (
     TriageForm,
 )
 from volunteers.languages import needs_interpreter_in
+from volunteers.links import link_rows
 from volunteers.models import Pod
 from volunteers.queue import queue_page
 from volunteers.reports import TABLES, build_report
@@ -147,6 +148,7 @@ def queue(request, *, role):
     if chosen.get("needs_interpreter"):
         requests = requests.filter(needs_interpreter_in(role.volunteer.languages or []))
     page = queue_page(requests, role, request.GET.get("cursor"))
+    link_rows(page, link="volunteers:request", claim_link="volunteers:claim")
     return render(
         request,
         "volunteers/queue.html",
@@ -195,6 +197,8 @@ def my_work(request, *, role):
             size=LIST_PAGE_SIZE,
             list_name="my-work:attention",
         )
+    for page in lists.values():
+        link_rows(page or [], link="volunteers:request")
     return render(
         request,
         "volunteers/my_work.html",
