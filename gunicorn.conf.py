@@ -34,3 +34,12 @@ control_socket_disable = True
 # Errors to stderr (the journal under systemd); the proxy in front keeps the access log.
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+
+def when_ready(server):
+    """Before the workers fork from this process: catalogs, URL patterns and templates
+    made once, so that no worker's first answers are slow (waltham_aid/warm.py)."""
+    if server.cfg.preload_app:
+        from waltham_aid.warm import warm_up
+
+        warm_up()
