@@ -43,9 +43,10 @@ from tests.factories import (
     make_volunteer,
     sign_in,
 )
+from volunteers.access import role_for
 from volunteers.models import Pod
 from volunteers.queue import PAGE_SIZE as QUEUE_PAGE_SIZE
-from volunteers.queue import _filters_as_sql
+from volunteers.queue import _filters_as_sql, queue_page
 
 pytestmark = pytest.mark.django_db
 
@@ -411,6 +412,15 @@ def test_the_queue_takes_only_filters_on_the_requests_own_columns(db):
         _filters_as_sql(Request.objects.filter(category__slug="food"))
     where, params = _filters_as_sql(Request.objects.filter(category=3, language="ht"))
     assert params == [3, "ht"]
+    assert _filters_as_sql(Request.objects.all()) == ("1 = 1", [])
+    assert _filters_as_sql(Request.objects.none()) is None  # no row can match
+
+
+def test_a_queue_of_nothing_is_an_empty_page_and_everything_is_the_whole_queue(network):
+    role = role_for(network.ana.user)
+    assert len(queue_page(Request.objects.none(), role, None)) == 0
+    everything = queue_page(Request.objects.all(), role, None)
+    assert len(everything) == min(Request.objects.count(), QUEUE_PAGE_SIZE)
 
 
 def test_my_work_pages_each_list_on_its_own(network):

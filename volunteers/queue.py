@@ -83,7 +83,7 @@ def _filters_as_sql(requests):
     """The WHERE clause of `requests` (a queryset of requests, filtered on their own
     columns), or None when no row can match."""
     query = requests.query
-    if [alias for alias, uses in query.alias_refcount.items() if uses] != [query.base_table]:
+    if any(uses and alias != query.base_table for alias, uses in query.alias_refcount.items()):
         raise ValueError("The queue's filters must use the request's own columns, no joins.")
     try:
         return query.get_compiler(requests.db).compile(query.where)
