@@ -23,9 +23,8 @@ def link_rows(rows, **links):
     for row in rows:
         plain = PLAIN_REFERENCE.fullmatch(row.reference) is not None
         for attribute, shape in shapes.items():
-            if plain and shape.count(MARK) == 1:
-                path = shape.replace(MARK, row.reference)
+            if plain:
+                setattr(row, attribute, shape.replace(MARK, row.reference))
             else:
-                path = reverse(links[attribute], args=[row.reference])
-            setattr(row, attribute, path)
+                setattr(row, attribute, reverse(links[attribute], args=[row.reference]))
     return rows
