@@ -5,7 +5,10 @@
   sent back (with everything typed still in it).
 - A per-address token bucket in the database, updated in one atomic statement so it holds
   across processes, keyed by an HMAC of the address. Generous: libraries and shelters
-  share one address.
+  share one address. Messages from a status page are counted per private link instead.
+- A bucket untouched for longer than the longest window is full again, the same as no
+  bucket at all: the follow-up timer deletes it (forget_full_buckets), so nothing about a
+  connection is kept for longer than a day.
 """
 
 import hashlib
@@ -18,6 +21,8 @@ from django.core import signing
 from django.db import connection
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+
+from requests_app.models import RateLimitBucket
 
 SIGNING_SALT = "waltham_aid.form-started"
 
@@ -101,13 +106,44 @@ def keyed(value, scope):
     return f"{scope}:{digest[:40]}"
 
 
-def allow_public_post(request, scope, *, now=None):
-    """True when this address may send one more public form now."""
-    key = client_key(request, scope)
+def _allowed(key, limits, now):
     return all(
         take_token(f"{key}:{per_seconds}", capacity=capacity, per_seconds=per_seconds, now=now)
-        for capacity, per_seconds in settings.PUBLIC_FORM_RATE_LIMITS
+        for capacity, per_seconds in limits
     )
+
+
+def allow_public_post(request, scope, *, now=None):
+    """True when this address may send one more public form now."""
+    return _allowed(client_key(request, scope), settings.PUBLIC_FORM_RATE_LIMITS, now)
+
+
+def allow_neighbor_message(status_token, *, now=None):
+    """True when one more message may be sent from this status page now. Counted per
+    private link, not per address: neighbors sharing a library computer are not slowed
+    down by each other, and a robot that found one link cannot flood the volunteers."""
+    return _allowed(keyed(status_token, "message"), settings.NEIGHBOR_MESSAGE_RATE_LIMITS, now)
+
+
+def longest_window():
+    """Seconds after which any bucket has refilled completely, whatever its limit."""
+    return max(
+        per_seconds
+        for _, per_seconds in (
+            *settings.PUBLIC_FORM_RATE_LIMITS,
+            *settings.NEIGHBOR_MESSAGE_RATE_LIMITS,
+            settings.SIGN_IN_FAILURES_PER_ADDRESS,
+            settings.SIGN_IN_FAILURES_PER_ACCOUNT,
+        )
+    )
+
+
+def forget_full_buckets(*, now=None):
+    """Delete the buckets nobody has drawn on for longer than the longest window: they
+    are full, and a missing bucket counts as a full one. Returns how many went."""
+    now = now if now is not None else time.time()
+    deleted, _ = RateLimitBucket.objects.filter(updated_at__lt=now - longest_window()).delete()
+    return deleted
 
 
 def rate_limited(request, template, form):

@@ -8,7 +8,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from requests_app.antispam import allow_public_post, rate_limited
+from requests_app.antispam import allow_neighbor_message, allow_public_post, rate_limited
 from requests_app.forms import PUBLIC_CHOICES, AskForm, MessageForm, OfferForm
 from requests_app.keyset import Cursor, key_of, page_from, paginate
 from requests_app.localized import translated_name
@@ -126,7 +126,7 @@ def _conversations(requests, cursor_text):
         aid_request.newer_messages = page.previous_cursor
 
 
-def _status_page(request, token, *, failed_form=None, failed_reference=None):
+def _status_page(request, token, *, failed_form=None, failed_reference=None, status=None):
     requests = _requests_for_token(token)
     _conversations(requests, request.GET.get("messages"))
     context = {
@@ -138,7 +138,12 @@ def _status_page(request, token, *, failed_form=None, failed_reference=None):
         "contact_erased": requests[0].neighbor.contact_erased_at is not None,
     }
     return _private(
-        render(request, "requests_app/status.html", context, status=400 if failed_form else 200)
+        render(
+            request,
+            "requests_app/status.html",
+            context,
+            status=status or (400 if failed_form else 200),
+        )
     )
 
 
@@ -161,6 +166,16 @@ def send_message(request, token, reference):
     form = MessageForm(request.POST)
     if not form.is_valid():
         return _status_page(request, token, failed_form=form, failed_reference=reference)
+    if not allow_neighbor_message(token):
+        messages.error(
+            request,
+            _(
+                "Many messages were sent from this page in a short time. Please wait a few minutes and send it again, or call us."
+            ),
+        )
+        return _status_page(
+            request, token, failed_form=form, failed_reference=reference, status=429
+        )
     aid_request.record(
         EventKind.MESSAGE_FROM_NEIGHBOR, by_neighbor=True, text=form.cleaned_data["text"]
     )

@@ -1,14 +1,17 @@
 """Robots are turned away without CAPTCHAs, third parties or storing anyone's address."""
 
+import time
+from io import StringIO
+
 import pytest
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from requests_app.antispam import take_token
-from requests_app.models import Neighbor, RateLimitBucket, Request
-from tests.factories import ask_data, form_started
+from requests_app.antispam import forget_full_buckets, take_token
+from requests_app.models import EventKind, Neighbor, RateLimitBucket, Request
+from tests.factories import ask_data, form_started, make_request
 
 pytestmark = pytest.mark.django_db
 
@@ -144,3 +147,101 @@ def test_a_rate_limited_volunteer_sign_up_comes_back_with_what_was_typed():
     )
     assert message in html
     assert Volunteer.objects.count() == 1
+
+
+def send_message(client, aid_request, text, language="en"):
+    with translation.override(language):
+        url = reverse(
+            "requests_app:send_message", args=[aid_request.status_token, aid_request.reference]
+        )
+    return client.post(url, {"text": text, "started": form_started(), "homepage": ""})
+
+
+def test_a_status_page_that_sends_too_many_messages_waits_and_keeps_the_text(settings):
+    settings.NEIGHBOR_MESSAGE_RATE_LIMITS = [(3, 600)]
+    aid_request = make_request()
+    neighbor_at_home = Client(REMOTE_ADDR="203.0.113.40")
+    for number in range(3):
+        assert send_message(neighbor_at_home, aid_request, f"Message {number}").status_code == 302
+
+    # From another connection too: the limit is the private link's, not the address's.
+    response = send_message(
+        Client(REMOTE_ADDR="203.0.113.41"), aid_request, "ما زلت أحتاج الحليب", "ar"
+    )
+
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert "ما زلت أحتاج الحليب" in html
+    assert 'dir="rtl"' in html
+    assert (
+        gettext_in(
+            "ar",
+            "Many messages were sent from this page in a short time. Please wait a few minutes and send it again, or call us.",
+        )
+        in html
+    )
+    assert aid_request.events.filter(kind=EventKind.MESSAGE_FROM_NEIGHBOR).count() == 3
+
+
+def test_another_neighbor_on_the_same_connection_can_still_send_messages(settings):
+    settings.NEIGHBOR_MESSAGE_RATE_LIMITS = [(1, 600)]
+    library_computer = Client(REMOTE_ADDR="203.0.113.50")
+    first, second = make_request(), make_request()
+    assert send_message(library_computer, first, "Thank you").status_code == 302
+    assert send_message(library_computer, first, "Thanks again").status_code == 429
+
+    assert send_message(library_computer, second, "Hello").status_code == 302
+
+
+def test_no_status_link_is_stored_in_a_counter(settings):
+    aid_request = make_request()
+    send_message(Client(), aid_request, "Hello")
+    keys = list(RateLimitBucket.objects.values_list("key", flat=True))
+    assert keys
+    assert all(aid_request.status_token not in key for key in keys)
+
+
+def test_counters_quiet_for_longer_than_the_longest_limit_are_forgotten(settings):
+    settings.PUBLIC_FORM_RATE_LIMITS = [(5, 600), (30, 24 * 3600)]
+    day = 24 * 3600
+    now = 2_000_000_000.0
+    take_token("quiet for a day and a minute", capacity=5, per_seconds=600, now=now - day - 60)
+    take_token("quiet for an hour", capacity=30, per_seconds=day, now=now - 3600)
+
+    assert forget_full_buckets(now=now) == 1
+
+    assert list(RateLimitBucket.objects.values_list("key", flat=True)) == ["quiet for an hour"]
+
+
+def test_a_forgotten_counter_is_a_full_one():
+    now = 2_000_000_000.0
+    for _ in range(5):
+        take_token("k", capacity=5, per_seconds=600, now=now)
+    assert not take_token("k", capacity=5, per_seconds=600, now=now)
+
+    forget_full_buckets(now=now + 2 * 24 * 3600)
+
+    later = now + 2 * 24 * 3600
+    assert all(take_token("k", capacity=5, per_seconds=600, now=later) for _ in range(5))
+    assert not take_token("k", capacity=5, per_seconds=600, now=later)
+
+
+def test_the_follow_up_run_forgets_quiet_counters_and_ended_sessions():
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.core.management import call_command
+
+    ended = SessionStore()
+    ended.set_expiry(-60)
+    ended.create()
+    current = SessionStore()
+    current.create()
+    take_token("old", capacity=5, per_seconds=600, now=time.time() - 3 * 24 * 3600)
+    take_token("fresh", capacity=5, per_seconds=600)
+    output = StringIO()
+
+    call_command("run_followups", stdout=output)
+
+    assert list(Session.objects.values_list("session_key", flat=True)) == [current.session_key]
+    assert list(RateLimitBucket.objects.values_list("key", flat=True)) == ["fresh"]
+    assert "Rate-limit counters forgotten: 1" in output.getvalue()

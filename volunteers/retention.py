@@ -7,18 +7,24 @@ who will be erased and when; a coordinator may keep a record longer only by givi
 reason in the admin (Neighbor: "keep contact details until"), which goes on the audit
 trail. Run daily or more often by `manage.py run_followups`; running twice does nothing
 twice.
+
+The same run forgets what has expired: sessions past their end (Django keeps them until
+asked), and the abuse counters of connections and status pages that have been quiet for
+longer than the longest limit (a full counter is the same as none).
 """
 
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from importlib import import_module
 
 from django.conf import settings
 from django.db.models import Exists, Max, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
+from requests_app.antispam import forget_full_buckets
 from requests_app.models import ACTIVE, Neighbor, Offer, OfferStatus, Request
 from requests_app.services import erase_neighbor_contact_details
 from volunteers.followups import active_coordinators, email_staff
@@ -108,7 +114,14 @@ def run_retention(*, now=None, progress=lambda rows: rows):
             Neighbor.objects.filter(pk__in=told).update(erasure_notice_for=due)
     run.done["erased"] = run.erased
     run.done["noticed"] = len(run.noticed)
+    run.done["counters_forgotten"] = forget_expired(now)
     return run
+
+
+def forget_expired(now):
+    """Expired sessions and full rate-limit counters; returns how many counters went."""
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+    return forget_full_buckets(now=now.timestamp())
 
 
 def send_retention_digest(user, noticed):

@@ -221,6 +221,9 @@ FORM_MIN_SECONDS = float(os.environ.get("FORM_MIN_SECONDS", "3"))
 FORM_MAX_SECONDS = float(os.environ.get("FORM_MAX_SECONDS", str(24 * 3600)))
 # (how many, per how many seconds) from one address; all must allow a post.
 PUBLIC_FORM_RATE_LIMITS = [(5, 600), (30, 24 * 3600)]
+# Messages from one status page (one private link), whatever the address: a conversation
+# is never cut short, a robot that found a link cannot flood the volunteers.
+NEIGHBOR_MESSAGE_RATE_LIMITS = [(10, 600), (60, 24 * 3600)]
 # Behind a reverse proxy that sets X-Forwarded-For, count the address it saw.
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
 # Where the site is served, for links in emails (no trailing slash).

@@ -35,6 +35,7 @@ class Command(BaseCommand):
         retention = run_retention(progress=progress)
         self.stdout.write(f"Contact details erased: {retention.done['erased']}")
         self.stdout.write(f"Erasures announced to coordinators: {retention.done['noticed']}")
+        self.stdout.write(f"Rate-limit counters forgotten: {retention.done['counters_forgotten']}")
         if retention.done["email_failures"]:
             self.stderr.write(
                 f"Retention emails that could not be sent: {retention.done['email_failures']}"
