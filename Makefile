@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-PO_FILES = $(wildcard locale/*/LC_MESSAGES/django.po waltham_aid/django_locale/*/LC_MESSAGES/django.po)
+PO_FILES = $(wildcard locale/*/LC_MESSAGES/django.po waltham_aid/django_locale/*/LC_MESSAGES/django.po waltham_aid/django_locale/*/LC_MESSAGES/djangojs.po)
 MAKEMESSAGES_LANGS := -l es -l pt_BR -l ht -l zh_Hans -l ar
 
 .PHONY: run test install messages makemessages lint clean serve bench

@@ -11,8 +11,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ["es", "pt_BR", "ht", "zh_Hans", "ar"]
+# Django's own strings in Haitian Creole (Django ships none): core, auth and the admin
+# (django.po), and the admin's JavaScript (djangojs.po, served by its jsi18n view).
 CATALOGS = [ROOT / "locale" / code / "LC_MESSAGES" / "django.po" for code in LOCALES] + [
-    ROOT / "waltham_aid" / "django_locale" / "ht" / "LC_MESSAGES" / "django.po"
+    ROOT / "waltham_aid" / "django_locale" / "ht" / "LC_MESSAGES" / domain
+    for domain in ("django.po", "djangojs.po")
 ]
 PLURAL_FORMS = {"es": 3, "pt_BR": 2, "ht": 2, "zh_Hans": 1, "ar": 6}
 PLACEHOLDER = re.compile(r"%\(\w+\)[sdfi]|%[sdfi]|\{\w*\}")
