@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
 
-from requests_app.admin_paging import SeekPaging
+from requests_app.admin_paging import DropDownFilter, SeekPaging
 from requests_app.exports import export_requests
 from requests_app.forms import ContactForm
 from requests_app.models import (
@@ -230,7 +230,7 @@ class RequestAdmin(SeekPaging, HidesTheNeighbor, SafeAutocomplete, admin.ModelAd
         "category",
         "language",
         "channel",
-        "pod",
+        ("pod", DropDownFilter),  # 500 pods in a network
         ("created_at", admin.DateFieldListFilter),
     ]
     list_select_related = ["category", "pod"]

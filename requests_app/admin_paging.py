@@ -9,9 +9,23 @@ goes back to numbered pages, and so does "Show all" for a short list.
 
 A filter, a search or a sort starts again from the newest rows; a cursor that is
 garbled or made for another list is the first page.
+
+What else keeps a long list quick (100,000 requests):
+- no facet counts ("Show counts"): one COUNT per choice of every filter over the whole
+  table, 1.8 s a page; the reports page has the numbers;
+- each row's checkbox written out instead of drawn through the form widget templates,
+  which took a fifth of a page of 100 rows;
+- a filter with hundreds of choices (pods) as one drop-down in a small form that works
+  without JavaScript, instead of hundreds of links each with its own query string.
 """
 
+from urllib.parse import parse_qsl
+
+from django.contrib import admin
+from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 from requests_app.keyset import paginate
 
@@ -60,6 +74,57 @@ class SeekPaging:
     index on those columns in that order."""
 
     seek_keys = ("created_at", "pk")
+    show_facets = admin.ShowFacets.NEVER
 
     def get_changelist(self, request, **kwargs):
         return SeekChangeList
+
+    def action_checkbox(self, obj):
+        """The same checkbox as Django's (tested), without a template per row."""
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            str(obj.pk),
+            format_html(_("Select this object for an action - {}"), str(obj)),
+        )
+
+
+class DropDownFilter(admin.RelatedFieldListFilter):
+    """A related-object filter drawn as one <select> and a button, in a GET form that
+    keeps the list's other filters and search as hidden fields."""
+
+    template = "admin/drop_down_filter.html"
+    # Read as (id, label) pairs, in the reader's language, instead of one object per pod.
+    label_field = "name"
+
+    def field_choices(self, field, request, model_admin):
+        model = field.related_model
+        ordering = self.field_admin_ordering(field, request, model_admin) or model._meta.ordering
+        return list(
+            model._default_manager.complex_filter(field.get_limit_choices_to())
+            .order_by(*ordering)
+            .values_list("pk", self.label_field)
+        )
+
+    def choices(self, changelist):
+        everything_else = [self.lookup_kwarg, self.lookup_kwarg_isnull]
+        kept = changelist.get_query_string(remove=everything_else)
+        selected = self.lookup_val[-1] if self.lookup_val else ""
+        yield {
+            "all": {
+                "selected": not selected and not self.lookup_val_isnull,
+                "query_string": kept,
+            },
+            "empty": self.include_empty_choice
+            and {
+                "selected": bool(self.lookup_val_isnull),
+                "query_string": changelist.get_query_string(
+                    {self.lookup_kwarg_isnull: "True"}, [self.lookup_kwarg]
+                ),
+                "display": self.empty_value_display,
+            },
+            "name": self.lookup_kwarg,
+            "kept": parse_qsl(kept.removeprefix("?"), keep_blank_values=True),
+            "options": [(str(pk), label) for pk, label in self.lookup_choices],
+            "selected": selected,
+        }
