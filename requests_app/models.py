@@ -7,6 +7,7 @@ from itertools import islice
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Exists, F, Max, OuterRef, Q, Subquery
 from django.utils import timezone
@@ -1163,7 +1164,10 @@ class Resource(models.Model):
         Category, related_name="resources", blank=True, verbose_name=_("helps with")
     )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
-    website = models.URLField(_("website"), blank=True)
+    # A link on a public page: only a web address, never javascript: or data:.
+    website = models.URLField(
+        _("website"), blank=True, validators=[URLValidator(schemes=["http", "https"])]
+    )
     address = models.CharField(_("address"), max_length=200, blank=True)
     active = models.BooleanField(_("active"), default=True)
 
@@ -1171,6 +1175,16 @@ class Resource(models.Model):
         ordering = ["name"]
         verbose_name = _("resource")
         verbose_name_plural = _("resources")
+        constraints = [
+            # Holds for rows written any way at all (an import, a shell), not only forms.
+            models.CheckConstraint(
+                condition=Q(website="")
+                | Q(website__istartswith="http://")
+                | Q(website__istartswith="https://"),
+                name="resource_website_is_a_web_address",
+                violation_error_message=URLValidator.message,
+            )
+        ]
 
     def __str__(self):
         return self.name

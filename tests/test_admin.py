@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.contrib.admin import site
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -199,3 +200,20 @@ def test_sorting_the_admin_by_a_column_pages_by_number(coordinator_client, monke
     html = coordinator_client.get(admin_url(Request, "changelist"), {"o": "1"}).content.decode()
     assert 'rel="next"' not in html
     assert "?o=1&amp;p=2" in html
+
+
+def test_nobody_reads_a_second_step_secret_in_the_admin_not_even_a_superuser(client):
+    superuser = make_user("root", is_staff=True, is_superuser=True)
+    sign_in(client, superuser)
+    phone = superuser.totpdevice_set.get()
+    coordinator = make_user("maria", groups=["Coordinator"], is_staff=True)
+    sign_in(Client(), coordinator)
+    theirs = coordinator.totpdevice_set.get()
+
+    for device_pk in [phone.pk, theirs.pk, 999_999]:
+        for view in ["config", "qrcode"]:
+            url = reverse(f"admin:otp_totp_totpdevice_{view}", args=[device_pk])
+            assert client.get(url).status_code == 404
+    change_page = client.get(reverse("admin:otp_totp_totpdevice_change", args=[theirs.pk]))
+    assert change_page.status_code == 200
+    assert theirs.key not in change_page.content.decode()

@@ -373,8 +373,9 @@ NOBODY_OPENS = {
 EXTRA_MODEL_VIEWS = {
     # (model, view): (coordinator, superuser)
     ("auth.user", "password_change"): (NOT_FOUND, OK),
-    ("otp_totp.totpdevice", "config"): (NOT_FOUND, OK),
-    ("otp_totp.totpdevice", "qrcode"): (NOT_FOUND, OK),
+    # Nobody, not even a superuser, reads another person's secret key (settings).
+    ("otp_totp.totpdevice", "config"): (NOT_FOUND, NOT_FOUND),
+    ("otp_totp.totpdevice", "qrcode"): (NOT_FOUND, NOT_FOUND),
 }
 
 

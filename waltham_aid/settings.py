@@ -299,6 +299,9 @@ SIGN_IN_FAILURES_PER_ACCOUNT = (5, 15 * 60)
 
 # Coordinators can export contact details: they sign in with a second step (TOTP).
 OTP_TOTP_ISSUER = NETWORK_NAME
+# Nobody reads another person's secret key or QR code in the admin, not even a superuser:
+# each person sets up their own phone at their first sign-in (volunteers/two_factor.py).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Contact details are erased this many days after a neighbor's last request or offer
 # closed; coordinators get a digest this many days before (manage.py run_followups).
