@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from requests_app.models import AuditAction, AuditEntry, Event, EventKind
+from waltham_aid.logs import person
 
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -80,11 +81,11 @@ def export_requests(queryset, *, user, with_contact):
         AuditEntry.objects.record(
             AuditAction.CONTACT_EXPORTED, by=user, detail=f"{len(requests)} requests"
         )
-        logger.info("%s requests exported WITH contact details by %s", len(requests), user)
+        logger.info("%s requests exported WITH contact details by %s", len(requests), person(user))
     else:
         count = queryset.count()
         AuditEntry.objects.record(AuditAction.EXPORTED, by=user, detail=f"{count} requests")
-        logger.info("%s requests exported without contact details by %s", count, user)
+        logger.info("%s requests exported without contact details by %s", count, person(user))
         requests = requests.iterator(chunk_size=2000)
     writer = csv.writer(_Echo())
     # The rows are written after this view returns: keep the language it was asked in.

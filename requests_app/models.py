@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from requests_app.localized import ChoiceLabels
+from waltham_aid.logs import person
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 
@@ -668,7 +669,9 @@ class Request(ChoiceLabels, models.Model):
         self._save_status()
         self._end_active_claim(reason)
         self.record(EventKind.RELEASED, by=by, text=reason)
-        logger.info("Request %s released by %s", self.reference, by or "the follow-ups")
+        logger.info(
+            "Request %s released by %s", self.reference, person(by, nobody="the follow-ups")
+        )
 
     release.alters_data = True
 

@@ -139,9 +139,10 @@ def network(pod):
         (claimer, "cleo@example.net"),
         (coordinator, "maria@example.net"),
     ]:
-        volunteer.user.email = email
+        # Volunteers sign in with their email address as their user name.
+        volunteer.user.username = volunteer.user.email = email
         volunteer.user.is_staff = volunteer is coordinator
-        volunteer.user.save(update_fields=["email", "is_staff"])
+        volunteer.user.save(update_fields=["username", "email", "is_staff"])
     return point_person, claimer, coordinator
 
 
@@ -237,6 +238,12 @@ def test_a_whole_story_leaves_no_contact_details_in_any_log_line(
         {"username": EMAIL, "password": "not their password"},
     )
     send(
+        Client(),
+        "post",
+        reverse("volunteers:login"),
+        {"username": "paula@example.net", "password": "a wrong guess"},
+    )
+    send(
         coordinator_browser,
         "post",
         reverse("admin:volunteers_volunteer_changelist"),
@@ -268,20 +275,28 @@ def test_a_whole_story_leaves_no_contact_details_in_any_log_line(
         bodies = [message.subject, message.body, *(part for part, _type in message.alternatives)]
         assert not traces_in("\n".join(bodies)), f"email to {message.to} names the neighbor"
 
-    # Who did what to which record, and when (each record carries its time).
+    # Who did what to which record, and when (each record carries its time), naming
+    # volunteers by record number: their user names are their email addresses.
     written = "\n".join(record.getMessage() for record in records)
-    claimer_name = claimer.user.get_username()
-    coordinator_name = coordinator.user.get_username()
     for line in [
-        f"Request {reference} claimed by {claimer_name}",
-        f"Contact details of request {reference} viewed by {claimer_name}",
-        f"Request {reference} closed as fulfilled by {claimer_name}",
-        f"2 requests exported without contact details by {coordinator_name}",
+        f"Request {reference} claimed by volunteer {claimer.pk}",
+        f"Contact details of request {reference} viewed by volunteer {claimer.pk}",
+        f"Request {reference} closed as fulfilled by user {claimer.user.pk}",
+        f"2 requests exported without contact details by user {coordinator.user.pk}",
         "Sign-in failed for no such account",
-        f"Volunteer {claimer_name} deactivated by {coordinator_name}",
+        f"Sign-in failed for user {point_person.user.pk}",
+        f"volunteer {claimer.pk} deactivated by user {coordinator.user.pk}",
         f"Contact details of neighbor {groceries.neighbor_id} erased",
     ]:
         assert line in written, f"no log line says: {line}"
+    volunteer_addresses = [volunteer.user.email for volunteer in network]
+    named = {
+        f"{record.name}: {record.getMessage()}"
+        for record in records
+        for address in volunteer_addresses
+        if address in everything_written(record)
+    }
+    assert not named, f"volunteers' email addresses in the logs: {named}"
 
 
 class RefusingMailServer(BaseEmailBackend):

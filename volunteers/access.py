@@ -27,6 +27,7 @@ from django.utils.http import urlencode
 from requests_app.models import EventKind, Request, RequestStatus
 from volunteers.middleware import SIGNED_IN_AT
 from volunteers.models import Volunteer
+from waltham_aid.logs import person
 
 COORDINATOR_GROUP = "Coordinator"
 
@@ -211,7 +212,7 @@ def reveal_contact_details(role, aid_request):
     neighbor = aid_request.neighbor
     aid_request.record(EventKind.CONTACT_VIEWED, by=role.volunteer.user)
     logger.info(
-        "Contact details of request %s viewed by %s", aid_request.reference, role.volunteer.user
+        "Contact details of request %s viewed by %s", aid_request.reference, person(role.volunteer)
     )
     return ContactCard(
         name=neighbor.name,

@@ -25,6 +25,7 @@ from requests_app.models import (
 )
 from requests_app.services import email_neighbor
 from volunteers.models import Volunteer
+from waltham_aid.logs import person
 
 VOLUNTEER_GROUP = "Volunteer"
 POINT_PERSON_GROUP = "Point person"
@@ -80,7 +81,7 @@ def claim_request(aid_request, *, volunteer, by=None):
             Claim.objects.active().filter(request=aid_request).select_related("volunteer").first()
         )
         raise AlreadyTaken(holder.volunteer if holder else None) from None
-    logger.info("Request %s claimed by %s", aid_request.reference, volunteer.audit_name)
+    logger.info("Request %s claimed by %s", aid_request.reference, person(volunteer))
     return claim
 
 
@@ -91,7 +92,7 @@ def reassign_claim(aid_request, *, to, by):
         aid_request.release(by=by, reason=gettext("Reassigned to %(name)s") % {"name": to.name})
     aid_request.claim(to, by=by)
     aid_request.record(EventKind.REASSIGNED, by=by, text=to.name)
-    logger.info("Request %s reassigned to %s by %s", aid_request.reference, to.audit_name, by)
+    logger.info("Request %s reassigned to %s by %s", aid_request.reference, person(to), person(by))
 
 
 def message_neighbor(aid_request, *, by, text):
@@ -119,7 +120,7 @@ def close_request(aid_request, outcome, *, by, note="", referral=None, duplicate
     emailed; a phone-only neighbor is told by whoever helps them."""
     with transaction.atomic():
         aid_request.close(outcome, by=by, note=note, referral=referral, duplicate_of=duplicate_of)
-        logger.info("Request %s closed as %s by %s", aid_request.reference, outcome, by)
+        logger.info("Request %s closed as %s by %s", aid_request.reference, outcome, person(by))
         neighbor = aid_request.neighbor
         if not neighbor.email or outcome == RequestStatus.WITHDRAWN:
             return False
@@ -228,7 +229,7 @@ def deactivate_volunteer(volunteer, *, by):
     AuditEntry.objects.record(
         AuditAction.VOLUNTEER_DEACTIVATED, by=by, subject=volunteer.audit_name
     )
-    logger.info("Volunteer %s deactivated by %s", volunteer.audit_name, by)
+    logger.info("%s deactivated by %s", person(volunteer), person(by))
     sync_point_person_group()
 
 

@@ -10,6 +10,7 @@ from django.dispatch import receiver
 from requests_app.models import AuditAction, AuditEntry
 from volunteers.middleware import start_session_clock
 from volunteers.models import Pod, Volunteer
+from waltham_aid.logs import person
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ def sign_in_failed(sender, credentials, request=None, **kwargs):
         subject=user.get_username() if user else "",
         detail="" if user else "no such account",
     )
-    logger.warning("Sign-in failed for %s", user.get_username() if user else "no such account")
+    logger.warning("Sign-in failed for %s", person(user, nobody="no such account"))
 
 
 @receiver(m2m_changed, sender=Volunteer.pods.through, dispatch_uid="volunteers.left_pod")
