@@ -43,3 +43,12 @@ def when_ready(server):
         from waltham_aid.warm import warm_up
 
         warm_up()
+
+
+def post_worker_init(worker):
+    """In each worker, after the fork and before its first request: its own database
+    connection, and what it keeps in memory (public pages, drawn forms) made now, while
+    the other workers answer (waltham_aid/warm.py)."""
+    from waltham_aid.warm import warm_worker
+
+    warm_worker()

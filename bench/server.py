@@ -33,6 +33,22 @@ def wait_for_port(port, process, log_path, timeout=60):
     raise RuntimeError(f"gunicorn did not listen on {port} within {timeout} s")
 
 
+def wait_until_warm(process, log_path, timeout=60):
+    """Until every worker gunicorn booted has warmed up (waltham_aid/warm.py), as a load
+    balancer waits for a new machine's health check before sending it visitors."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited: {Path(log_path).read_text()[-2000:]}")
+        log = Path(log_path).read_text()
+        booted = log.count("Booting worker with pid")
+        warmed = log.count("Worker warmed up in") + log.count("Could not warm this worker up")
+        if booted and warmed >= booted:
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn's workers did not warm up within {timeout} s")
+
+
 def server_environment(database_url, **extra):
     return {
         **os.environ,
@@ -61,6 +77,7 @@ def gunicorn(database_url, *, log_dir, **extra_env):
         )
     try:
         wait_for_port(port, process, log_path)
+        wait_until_warm(process, log_path)
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()

@@ -17,4 +17,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
+    # "Worker warmed up in N ms": the bench waits for every worker (bench/server.py).
+    "loggers": {"waltham_aid.warm": {"level": "INFO"}},
 }
