@@ -28,6 +28,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from requests_app.keyset import paginate
+from requests_app.localized import translated_name
 
 CURSOR_VAR = "cursor"
 
@@ -90,29 +91,32 @@ class SeekPaging:
 
 
 class DropDownFilter(admin.RelatedFieldListFilter):
-    """A related-object filter drawn as one <select> and a button, in a GET form that
-    keeps the list's other filters and search as hidden fields."""
+    """A filter on a related model with a translated name (pods), drawn as one <select>
+    and a button, in a GET form that keeps the list's other filters and search as hidden
+    fields."""
 
     template = "admin/drop_down_filter.html"
-    # Read as (id, label) pairs, in the reader's language, instead of one object per pod.
-    label_field = "name"
 
     def field_choices(self, field, request, model_admin):
-        model = field.related_model
-        ordering = self.field_admin_ordering(field, request, model_admin) or model._meta.ordering
+        """(id, name) pairs, named and sorted in the reader's language (a name not yet
+        translated in English), instead of one object per pod."""
         return list(
-            model._default_manager.complex_filter(field.get_limit_choices_to())
-            .order_by(*ordering)
-            .values_list("pk", self.label_field)
+            field.related_model._default_manager.complex_filter(field.get_limit_choices_to())
+            .annotate(shown=translated_name())
+            .order_by("shown", "pk")
+            .values_list("pk", "shown")
         )
 
     def choices(self, changelist):
         everything_else = [self.lookup_kwarg, self.lookup_kwarg_isnull]
         kept = changelist.get_query_string(remove=everything_else)
-        selected = self.lookup_val[-1] if self.lookup_val else ""
+        options = [(str(pk), label) for pk, label in self.lookup_choices]
+        chosen = self.lookup_val[-1] if self.lookup_val else ""
+        # An id that is not one of the options (a pod since removed) chooses nothing.
+        selected = chosen if chosen in dict(options) else ""
         yield {
             "all": {
-                "selected": not selected and not self.lookup_val_isnull,
+                "selected": not chosen and not self.lookup_val_isnull,
                 "query_string": kept,
             },
             "empty": self.include_empty_choice
@@ -125,6 +129,6 @@ class DropDownFilter(admin.RelatedFieldListFilter):
             },
             "name": self.lookup_kwarg,
             "kept": parse_qsl(kept.removeprefix("?"), keep_blank_values=True),
-            "options": [(str(pk), label) for pk, label in self.lookup_choices],
+            "options": options,
             "selected": selected,
         }

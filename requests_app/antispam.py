@@ -8,7 +8,7 @@
   share one address. Messages from a status page are counted per private link instead.
 - A bucket untouched for longer than the longest window is full again, the same as no
   bucket at all: the follow-up timer deletes it (forget_full_buckets), so nothing about a
-  connection is kept for longer than a day.
+  connection is kept for more than a day and one run of the timer.
 """
 
 import hashlib

@@ -1,5 +1,7 @@
 """Robots are turned away without CAPTCHAs, third parties or storing anyone's address."""
 
+import importlib
+import os
 import time
 from io import StringIO
 
@@ -245,3 +247,23 @@ def test_the_follow_up_run_forgets_quiet_counters_and_ended_sessions():
     assert list(Session.objects.values_list("session_key", flat=True)) == [current.session_key]
     assert list(RateLimitBucket.objects.values_list("key", flat=True)) == ["fresh"]
     assert "Rate-limit counters forgotten: 1" in output.getvalue()
+
+
+def test_forgetting_waits_for_every_limit_the_settings_hold(settings):
+    settings_module = importlib.import_module(os.environ["DJANGO_SETTINGS_MODULE"])
+    """A new limit (a *_RATE_LIMITS or *_FAILURES_* setting) longer than the others must be
+    waited for before its counters are forgotten."""
+    from requests_app.antispam import longest_window
+
+    limits = []
+    for name in filter(str.isupper, dir(settings_module)):
+        value = getattr(settings, name)
+        if name.endswith("_RATE_LIMITS"):
+            limits += value
+        elif "_FAILURES_" in name:
+            limits.append(value)
+    assert len(limits) >= 6
+    assert longest_window() >= max(per_seconds for _n, per_seconds in limits)
+
+    settings.NEIGHBOR_MESSAGE_RATE_LIMITS = [(100, 7 * 24 * 3600)]
+    assert longest_window() == 7 * 24 * 3600

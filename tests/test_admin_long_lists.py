@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
+from requests_app.admin_paging import SeekPaging
 from requests_app.models import Request, RequestStatus
 from tests.factories import make_pod, make_request, make_user, sign_in
 
@@ -100,6 +101,49 @@ def test_a_coordinator_picks_a_pod_from_a_drop_down_and_keeps_the_other_filters(
     assert again.select_name not in dict(again.hidden)
 
 
+def test_the_drop_down_keeps_the_search_and_starts_again_from_the_newest(coordinator_client):
+    riverside = make_pod(name="Riverside")
+    milk = make_request(pod=riverside, details="milk please")
+    make_request(pod=riverside, details="bread please")
+    make_request(pod=None, details="milk too")
+    # Requests in no pod, a search, and a cursor from paging: then a pod is picked.
+    listed = coordinator_client.get(
+        REQUESTS, {"pod__isnull": "True", "q": "milk", "cursor": "abc"}
+    ).content.decode()
+    form = drop_down(listed)
+    sent = dict(form.hidden)
+    assert sent == {"q": "milk"}
+    assert form.options[0][2:] == (True, True)  # "no pod" is not one of the pods
+
+    chosen = coordinator_client.get(REQUESTS, form.submit("Riverside")).content.decode()
+
+    assert references(chosen) == {milk.reference}
+
+
+def test_a_pod_that_is_not_in_the_list_chooses_nothing_in_the_drop_down(coordinator_client):
+    make_pod(name="Riverside")
+    make_request()
+    listed = coordinator_client.get(REQUESTS, {"pod__id__exact": "999999"}).content.decode()
+    assert [label for _v, label, selected, _d in drop_down(listed).options if selected] == ["Pod"]
+
+
+def test_the_drop_down_lists_pods_in_the_order_of_the_coordinators_language(
+    coordinator_client,
+):
+    make_pod(name_en="Zebra Street", name_es="Avenida Cebra")
+    make_pod(name_en="Apple Hill")  # no Spanish name: shown in English
+    make_pod(name_en="Maple", name_es="Barrio Arce")
+    make_request()
+    with translation.override("es"):
+        url = reverse("admin:requests_app_request_changelist")
+    form = drop_down(coordinator_client.get(url).content.decode())
+    assert [label for _v, label, _s, _d in form.options[1:]] == [
+        "Apple Hill",
+        "Avenida Cebra",
+        "Barrio Arce",
+    ]
+
+
 def test_requests_in_no_pod_are_one_link_away(coordinator_client):
     unassigned = make_request(pod=None)
     make_request(pod=make_pod(name="Riverside"))
@@ -134,7 +178,16 @@ def test_a_coordinator_gets_no_facet_counts_over_the_whole_table(coordinator_cli
     assert "FILTER (WHERE" not in " ".join(q["sql"] for q in asked_for_counts.captured_queries)
 
 
-@pytest.mark.parametrize("model", [model for model, ma in site._registry.items()])
+WRITTEN_OUT = [
+    model for model, model_admin in site._registry.items() if isinstance(model_admin, SeekPaging)
+]
+
+
+def test_the_long_lists_write_their_checkboxes_out():
+    assert {model.__name__ for model in WRITTEN_OUT} >= {"Request", "Event", "AuditEntry"}
+
+
+@pytest.mark.parametrize("model", WRITTEN_OUT, ids=lambda model: model.__name__)
 def test_each_rows_checkbox_is_the_one_django_draws(model):
     model_admin = site._registry[model]
 

@@ -276,16 +276,16 @@ def test_a_whole_story_leaves_no_contact_details_in_any_log_line(
         assert not traces_in("\n".join(bodies)), f"email to {message.to} names the neighbor"
 
     # Who did what to which record, and when (each record carries its time), naming
-    # volunteers by record number: their user names are their email addresses.
+    # people by their login's record number: their user names are their email addresses.
     written = "\n".join(record.getMessage() for record in records)
     for line in [
-        f"Request {reference} claimed by volunteer {claimer.pk}",
-        f"Contact details of request {reference} viewed by volunteer {claimer.pk}",
+        f"Request {reference} claimed by user {claimer.user.pk}",
+        f"Contact details of request {reference} viewed by user {claimer.user.pk}",
         f"Request {reference} closed as fulfilled by user {claimer.user.pk}",
         f"2 requests exported without contact details by user {coordinator.user.pk}",
         "Sign-in failed for no such account",
         f"Sign-in failed for user {point_person.user.pk}",
-        f"volunteer {claimer.pk} deactivated by user {coordinator.user.pk}",
+        f"user {claimer.user.pk} deactivated by user {coordinator.user.pk}",
         f"Contact details of neighbor {groceries.neighbor_id} erased",
     ]:
         assert line in written, f"no log line says: {line}"

@@ -365,6 +365,8 @@ COORDINATOR_OPENS = {
 # What the admin allows nobody, not even a superuser: the timeline and the audit trail
 # are append-only, and claims are made in the workspace.
 NOBODY_OPENS = {
+    # Each person sets up their own phone at their first sign-in.
+    "otp_totp.totpdevice": {"add"},
     "requests_app.claim": {"add"},
     "requests_app.event": {"add", "delete"},
     "requests_app.auditentry": {"add", "delete"},

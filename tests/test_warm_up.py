@@ -7,8 +7,10 @@ import logging
 from contextlib import contextmanager
 
 import pytest
+from django.core.cache import caches
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.http import QueryDict
 from django.template import engines
 from django.test import override_settings
 from django.urls import reverse
@@ -16,7 +18,9 @@ from django.utils import translation
 from django.utils.translation import trans_real
 
 from tests.factories import make_category, make_pod
+from volunteers.forms import QueueFilterForm
 from waltham_aid import kept_pages
+from waltham_aid.templatetags.drawn_forms import _drawn, fingerprint
 from waltham_aid.warm import template_names, warm_up, warm_worker
 
 
@@ -79,16 +83,30 @@ def test_a_warmed_worker_answers_its_first_neighbor_in_any_language_from_memory(
 
 @pytest.mark.django_db
 def test_a_warmed_worker_has_drawn_the_queue_filters_in_every_language(settings):
+    make_pod(name="Prospect Hill")
+    caches["drawn_forms"].clear()
+    kept_pages._remembered.clear()
+
     with connection_kept_open():
         warm_worker()
 
-    remembered = {(name, language) for name, language, _version in kept_pages._remembered}
-    assert {("queue-filters", code) for code, _name in settings.LANGUAGES} <= remembered
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            filters = QueueFilterForm(QueryDict())
+            assert filters.is_valid()
+            kept = _drawn(filters, fingerprint(filters), lambda: pytest.fail("drawn again"))
+        assert "Prospect Hill" in kept
 
 
 @pytest.mark.django_db
-def test_a_worker_that_cannot_warm_up_says_so_and_still_starts(caplog, monkeypatch):
-    monkeypatch.setattr("waltham_aid.warm.PUBLIC_PAGES", ["requests_app:no-such-page"])
+@override_settings(ROOT_URLCONF="tests.urls_without_pages")
+def test_a_worker_that_cannot_warm_up_a_part_says_so_and_warms_the_rest(caplog):
+    caches["drawn_forms"].clear()
     with connection_kept_open(), caplog.at_level(logging.WARNING, logger="waltham_aid.warm"):
         warm_worker()  # does not raise
+
     assert "Could not warm this worker up" in caplog.text
+    with translation.override("es"):
+        filters = QueueFilterForm(QueryDict())
+        filters.is_valid()
+        _drawn(filters, fingerprint(filters), lambda: pytest.fail("the filters were not drawn"))

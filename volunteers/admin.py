@@ -5,6 +5,8 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from modeltranslation.admin import TranslationAdmin
 
 from requests_app.admin import SafeAutocomplete
@@ -121,3 +123,17 @@ class VolunteerAdmin(SafeAutocomplete, admin.ModelAdmin):
             )
             % {"count": len(leaving)},
         )
+
+
+class PhoneAdmin(TOTPDeviceAdmin):
+    """Second-step devices: each person sets up their own phone at their first sign-in,
+    so here a lost one is only looked at or removed; nobody adds one with a key they
+    know for someone else. Keys and QR codes are never shown
+    (OTP_ADMIN_HIDE_SENSITIVE_DATA)."""
+
+    def has_add_permission(self, request):
+        return False
+
+
+admin.site.unregister(TOTPDevice)
+admin.site.register(TOTPDevice, PhoneAdmin)

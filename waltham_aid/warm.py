@@ -18,11 +18,12 @@ form in each language from 80 ms to 3 ms.
 
 import logging
 import time
-from io import BytesIO
+from io import BytesIO, StringIO
 from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
+from django.db import connection, transaction
 from django.http import QueryDict
 from django.template import engines
 from django.template.utils import get_app_template_dirs
@@ -69,25 +70,36 @@ def warm_up():
 def warm_worker():
     """In a worker, before its first request: the database connection opened, and each
     table's description read once by PostgreSQL; then, in every language, the public
-    pages drawn and kept, and the queue's filters drawn. A failure here is only logged:
-    the worker then warms itself on its first requests, as it would anyway."""
+    pages drawn and kept, and the queue's filters drawn. A part that fails is only
+    logged: the worker then warms that part on its first requests, as it would anyway."""
     started = time.monotonic()
-    try:
-        _read_each_table()
-        _visit(PUBLIC_PAGES)
-        _draw_queue_filters()
-        logger.info("Worker warmed up in %d ms", (time.monotonic() - started) * 1000)
-    except Exception:
-        logger.warning(
-            "Could not warm this worker up; its first answers will be slower.", exc_info=True
-        )
+    for part in (_read_each_table, _visit_public_pages, _draw_queue_filters):
+        try:
+            part()
+        except Exception:
+            logger.warning(
+                "Could not warm this worker up (%s); its first answers will be slower.",
+                part.__name__,
+                exc_info=True,
+            )
+    translation.deactivate()
+    logger.info("Worker warmed up in %d ms", (time.monotonic() - started) * 1000)
 
 
 def _read_each_table():
     """A new PostgreSQL connection reads a table's columns and indexes the first time a
-    query plans over it: 60 ms spread over a worker's first pages, done here instead."""
-    for model in apps.get_models():
-        list(model._base_manager.order_by()[:1].values_list("pk"))
+    query plans over it: 60 ms spread over a worker's first pages, done here instead.
+    A table locked by a migration is not waited for more than a second."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '1s'")
+        for model in apps.get_models():
+            list(model._base_manager.order_by()[:1].values_list("pk"))
+
+
+def _visit_public_pages():
+    _visit(PUBLIC_PAGES)
 
 
 def _visit(url_names):
@@ -110,7 +122,7 @@ def _visit(url_names):
                 "HTTP_HOST": host,
                 "wsgi.url_scheme": "https" if settings.SECURE_SSL_REDIRECT else "http",
                 "wsgi.input": BytesIO(),
-                "wsgi.errors": BytesIO(),
+                "wsgi.errors": StringIO(),
             }
             if settings.SECURE_PROXY_SSL_HEADER:
                 header, value = settings.SECURE_PROXY_SSL_HEADER
