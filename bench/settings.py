@@ -18,5 +18,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     # "Worker warmed up in N ms": the bench waits for every worker (bench/server.py).
-    "loggers": {"waltham_aid.warm": {"level": "INFO"}},
+    "filters": {"hide_secret_links": {"()": "waltham_aid.logs.HideSecretLinks"}},
+    "loggers": {
+        "waltham_aid.warm": {"level": "INFO"},
+        "django.request": {"filters": ["hide_secret_links"]},
+        "django.server": {"filters": ["hide_secret_links"]},
+    },
 }

@@ -215,6 +215,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Requested paths are logged on 4xx and 5xx answers: never with a private link's secret.
+    "filters": {"hide_secret_links": {"()": "waltham_aid.logs.HideSecretLinks"}},
+    "loggers": {
+        "django.request": {"filters": ["hide_secret_links"]},
+        "django.server": {"filters": ["hide_secret_links"]},
+    },
 }
 
 # --- Public forms ----------------------------------------------------------------------
