@@ -216,3 +216,13 @@ def test_the_request_list_with_a_pod_drop_down_reads_the_same_number_of_queries(
         html = coordinator_client.get(REQUESTS).content.decode()
     assert len(drop_down(html).options) == 1 + 120
     assert Request.objects.count() == 1
+
+
+def test_the_filters_heading_is_a_noun_and_the_button_a_verb_in_spanish(coordinator_client):
+    make_pod(name="Riverside")
+    make_request()
+    with translation.override("es"):
+        url = reverse("admin:requests_app_request_changelist")
+    html = coordinator_client.get(url).content.decode()
+    assert re.search(r"<h2[^>]*>\s*Filtro\s*</h2>", html)
+    assert 'value="Filtrar"' in html
