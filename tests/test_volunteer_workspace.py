@@ -548,6 +548,39 @@ def test_a_contact_attempt_with_bad_text_is_explained_and_kept(client, volunteer
     assert not open_request.events.filter(kind=EventKind.CONTACT_ATTEMPT).exists()
 
 
+def test_helpers_are_asked_to_tell_only_the_outcomes_they_can_still_reach(
+    client, volunteer, point_person, coordinator, pod, settings
+):
+    def closed(days_ago, *, claimer=None, shared=True):
+        neighbor = make_neighbor(email="", share_with_point_people=shared)
+        aid_request = make_request(pod=pod, neighbor=neighbor)
+        if claimer:
+            aid_request.claim(claimer)
+        aid_request.close(RequestStatus.FULFILLED, by=coordinator.user)
+        Request.objects.filter(pk=aid_request.pk).update(
+            closed_at=timezone.now() - timezone.timedelta(days=days_ago)
+        )
+        return aid_request
+
+    mine = closed(1, claimer=volunteer, shared=False)
+    shared = closed(2)
+    not_shared = closed(2, shared=False)
+    too_old = closed(settings.CONTACT_AFTER_CLOSE_DAYS + 1, claimer=volunteer)
+    everyone = {mine, shared, not_shared, too_old}
+
+    def listed(person):
+        html = signed_in(client, person).get(url("my_work")).content.decode()
+        return {aid_request for aid_request in everyone if aid_request.reference in html}
+
+    assert listed(volunteer) == {mine}
+    assert listed(point_person) == {shared}
+    # What is listed can be told: the contact details open for them.
+    assert client.get(url("contact", shared.reference)).status_code == 200
+    assert client.get(url("contact", not_shared.reference)).status_code == 302
+    # The rest are not forgotten: the coordinators' list has every one.
+    assert listed(coordinator) == everyone
+
+
 def test_coordinators_see_every_outcome_still_to_tell(client, coordinator, volunteer, pod):
     aid_request = make_request(pod=pod, neighbor=make_neighbor(email=""))
     aid_request.claim(volunteer)

@@ -32,7 +32,6 @@ from requests_app.models import (
     RequestStatus,
     RotaSignup,
     Translation,
-    held_by,
 )
 from requests_app.services import create_requests
 from volunteers.access import (
@@ -167,10 +166,12 @@ def my_work(request, *, role):
         .with_activity()
         .annotate(quiet_since=Coalesce("last_activity", "created_at"))
     )
-    untold = listed.outcomes_to_tell()
-    if not role.coordinator:
-        # Mine to tell, or in a pod I lead; coordinators see the whole network's.
-        untold = untold.filter(held_by(role.volunteer) | Q(pod__in=role.led_pod_ids))
+    if role.coordinator:  # the whole network's, however old
+        untold = listed.outcomes_to_tell()
+    else:
+        untold = listed.outcomes_to_tell_by(
+            role.volunteer, led_pod_ids=role.led_pod_ids, now=timezone.now()
+        )
     lists = {
         "mine": paginate(
             mine,
