@@ -5,6 +5,7 @@ answer that went wrong; they never write a link's secret."""
 import logging
 
 import pytest
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
@@ -66,3 +67,16 @@ def test_a_status_page_sending_too_many_messages_is_logged_without_its_link(sett
 )
 def test_each_kind_of_private_link_is_hidden_and_nothing_else(line, shown):
     assert hide_secret_links(line) == shown
+
+
+@pytest.mark.urls("tests.urls_with_a_fault")
+def test_a_failing_page_is_logged_on_the_server_and_emailed_to_nobody(settings, caplog):
+    settings.ADMINS = [("Someone who set ADMINS", "admin@example.org")]
+    settings.MANAGERS = settings.ADMINS
+
+    with caplog.at_level(logging.ERROR, logger="django.request"):
+        response = Client(raise_request_exception=False).post("/fails/", {"phone": "+16175550199"})
+
+    assert response.status_code == 500
+    assert "Internal Server Error: /fails/" in written(caplog)
+    assert mail.outbox == []

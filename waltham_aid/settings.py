@@ -218,6 +218,10 @@ LOGGING = {
     # Requested paths are logged on 4xx and 5xx answers: never with a private link's secret.
     "filters": {"hide_secret_links": {"()": "waltham_aid.logs.HideSecretLinks"}},
     "loggers": {
+        # Only the console: Django's own handlers would also email a failed request, with
+        # its form fields and the traceback's local variables (a neighbor's phone,
+        # address, message), to ADMINS, if anyone ever set them.
+        "django": {"handlers": []},
         "django.request": {"filters": ["hide_secret_links"]},
         "django.server": {"filters": ["hide_secret_links"]},
     },
