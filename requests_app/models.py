@@ -185,6 +185,19 @@ class Neighbor(ChoiceLabels, models.Model):
         # Never the name: this string is copied into the admin's history and logs.
         return _("Neighbor #%(id)s") % {"id": self.pk}
 
+    def already_says(self, typed):
+        """Whether this record already says all of `typed` (a form's neighbor fields):
+        each one left blank there, or the same here. The pod is the request's choice."""
+        for name, value in typed.items():
+            if name == "pod" or value is None or value == "":
+                continue
+            on_file = getattr(self, name)
+            if name == "email":
+                on_file = on_file.lower()
+            if on_file != value:
+                return False
+        return True
+
     def erase_contact_details(self):
         """Forget who this is and how to reach them; their requests stay, anonymous."""
         self.name = self.phone = self.email = self.address = self.best_time = ""
@@ -367,8 +380,13 @@ class RequestQuerySet(models.QuerySet):
         )
 
     def outcomes_to_tell(self):
-        """Closed with an outcome that a neighbor without email has not been told yet."""
-        told = Event.objects.filter(request=OuterRef("pk"), kind=EventKind.TOLD_NEIGHBOR)
+        """Closed with an outcome that a neighbor without email has not been told yet
+        (told since this close: a request reopened and closed again has a new outcome)."""
+        told = Event.objects.filter(
+            request=OuterRef("pk"),
+            kind=EventKind.TOLD_NEIGHBOR,
+            created_at__gte=OuterRef("closed_at"),
+        )
         return (
             self.filter(
                 status__in=CLOSED,
@@ -663,9 +681,13 @@ class Request(ChoiceLabels, models.Model):
 
     @transaction.atomic
     def claim(self, volunteer, *, by=None):
+        """`volunteer` takes it on. A repeating request's date kept for whoever did the
+        last one is theirs to take until then; a point person giving it to someone else
+        (`by` another person) decides otherwise."""
         self._lock()
         if (
-            self.offered_to_id
+            (by is None or by == volunteer.user)
+            and self.offered_to_id
             and self.offered_to_id != volunteer.pk
             and self.offered_until
             and self.offered_until > timezone.now()
@@ -748,7 +770,10 @@ class Request(ChoiceLabels, models.Model):
 
     @transaction.atomic
     def set_repeat(self, repeat, *, until=None, first_date=None, by):
-        """Make this request the first of a series (or change its rule)."""
+        """Make this request the first of a series (or change its rule). Only while it
+        is not closed: its next date is made when it closes."""
+        if self.is_closed:
+            raise InvalidTransition(self.status, self.status)
         root = self.series_root
         root.repeat = repeat
         root.repeat_until = until
@@ -826,6 +851,26 @@ class Request(ChoiceLabels, models.Model):
     schedule_next_occurrence.alters_data = True
 
     @transaction.atomic
+    def told_since_closed(self, events):
+        """Whether the neighbor was told this close's outcome, from the request's events."""
+        return any(
+            event.kind == EventKind.TOLD_NEIGHBOR and event.created_at >= self.closed_at
+            for event in events
+        )
+
+    @transaction.atomic
+    def tell_outcome(self, *, by):
+        """Someone told a phone-only neighbor how it ended: once per close. False when
+        they were told already (a second press, an old page)."""
+        self._lock()
+        if self.status not in CLOSED:
+            raise InvalidTransition(self.status, self.status)
+        self.closed_at = type(self).objects.values_list("closed_at", flat=True).get(pk=self.pk)
+        if self.told_since_closed(self.events.filter(kind=EventKind.TOLD_NEIGHBOR)):
+            return False
+        self.record(EventKind.TOLD_NEIGHBOR, by=by)
+        return True
+
     def withdraw(self):
         """The neighbor says they no longer need this."""
         self._lock()

@@ -7,6 +7,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -28,6 +29,9 @@ from requests_app.models import (
 
 logger = logging.getLogger(__name__)
 
+# A phone shared by a household can have a few records; one that matches is among these.
+KNOWN_RECORDS_READ = 20
+
 CONTACT_FIELDS = [
     "name",
     "phone",
@@ -40,20 +44,27 @@ CONTACT_FIELDS = [
 
 
 def find_or_create_neighbor(*, phone="", email="", **details):
-    """One record per person: a phone or email we already know attaches to that neighbor.
+    """A phone or email we already know attaches to that neighbor when what was typed now
+    says nothing new: each field left blank, or the same as on file. Otherwise the request
+    gets a neighbor record of its own, with everything typed now.
 
-    Nothing about the existing record is shown to whoever is submitting, and nothing on it
-    changes: whoever knows someone's phone number must not be able to add an email that
-    then receives that person's messages, or change who may see their details. A
-    coordinator updates a known neighbor's details in the admin."""
+    Nothing on an existing record ever changes, and nothing about it is shown to whoever
+    is submitting: whoever knows someone's phone number must not be able to add an email
+    that then receives that person's messages, or change who may see their details. And
+    nothing typed is lost: a new email, address, language or way to reach them is on the
+    record the volunteer reads, and a "no" to point people seeing the details holds for
+    this request. A coordinator merges or updates records in the admin."""
     email = email.strip().lower()
+    typed = {"phone": phone, "email": email, **details}
     known = Neighbor.objects.filter(contact_erased_at__isnull=True)
-    neighbor = None
-    if phone:
-        neighbor = known.filter(phone=phone).order_by("pk").first()
-    if neighbor is None and email:
-        neighbor = known.filter(email__iexact=email).order_by("pk").first()
-    return neighbor or Neighbor.objects.create(phone=phone, email=email, **details)
+    same_contact = Q(phone=phone) if phone else Q()
+    if email:
+        same_contact |= Q(email__iexact=email)
+    if same_contact:
+        for neighbor in known.filter(same_contact).order_by("pk")[:KNOWN_RECORDS_READ]:
+            if neighbor.already_says(typed):
+                return neighbor
+    return Neighbor.objects.create(**typed)
 
 
 @transaction.atomic

@@ -39,3 +39,26 @@ def test_the_home_page_fits_a_320_pixel_phone(browser, live_server):
         scroll_width = page.evaluate("document.documentElement.scrollWidth")
         assert scroll_width <= 320, code
     context.close()
+
+
+def test_phone_numbers_read_left_to_right_on_arabic_pages(browser_page, live_server, settings):
+    browser_page.goto(f"{live_server.url}/ar/")
+    number = browser_page.locator("footer a[href^='tel:']")
+    assert number.inner_text() == settings.NETWORK_PHONE
+    # Drawn in the order it is written, on one line, first character on the left (right
+    # to left, (781) 555-0100 reads 0100-555 (781)).
+    first, last = browser_page.evaluate(
+        """(link) => {
+            const text = link.firstChild, box = (at) => {
+                const range = document.createRange();
+                range.setStart(text, at);
+                range.setEnd(text, at + 1);
+                const rect = range.getBoundingClientRect();
+                return [Math.round(rect.y), rect.x];
+            };
+            return [box(0), box(text.textContent.length - 1)];
+        }""",
+        number.element_handle(),
+    )
+    assert first[0] == last[0]  # one line: a number is never broken in two
+    assert first[1] < last[1]

@@ -129,6 +129,20 @@ def test_declining_a_sign_up_deletes_it_and_never_an_approved_volunteer(coordina
     assert Volunteer.objects.filter(pk=approved.pk).exists()
 
 
+def test_an_approved_volunteer_is_deactivated_never_deleted_in_the_admin(coordinator_client):
+    approved = make_volunteer("Real")
+    listing = coordinator_client.get(changelist(Volunteer)).content.decode()
+    assert 'value="delete_selected"' not in listing
+
+    delete_url = reverse("admin:volunteers_volunteer_delete", args=[approved.pk])
+    assert coordinator_client.post(delete_url, {"post": "yes"}).status_code in {403, 404}
+    assert Volunteer.objects.filter(pk=approved.pk).exists()
+    change = coordinator_client.get(
+        reverse("admin:volunteers_volunteer_change", args=[approved.pk])
+    ).content.decode()
+    assert delete_url not in change
+
+
 def test_point_people_join_and_leave_the_point_person_group_with_the_pod(coordinator_client):
     pod = make_pod("Warrendale", slug="warrendale")
     ana = make_volunteer("Ana", pods=[pod])

@@ -262,7 +262,7 @@ RULES = {
         WHO_HELPS,
         lambda world: {"outcome": RequestStatus.FULFILLED},
     ),
-    "volunteers:told": workspace_action("volunteers:told", "claimed_reference", WHO_HELPS),
+    "volunteers:told": workspace_action("volunteers:told", "closed_reference", WHO_HELPS),
     "volunteers:triage": workspace_action(
         "volunteers:triage",
         "new_reference",
@@ -370,6 +370,8 @@ NOBODY_OPENS = {
     "requests_app.claim": {"add"},
     "requests_app.event": {"add", "delete"},
     "requests_app.auditentry": {"add", "delete"},
+    # The one here is approved: deactivated, never deleted (a sign-up is declined).
+    "volunteers.volunteer": {"delete"},
 }
 # Views some model admins add to the five.
 EXTRA_MODEL_VIEWS = {

@@ -475,7 +475,7 @@ def test_a_neighbor_reads_a_long_conversation_newest_first_then_older(network):
     )
     assert len(messages) == 2 * network.size > 40
     url = reverse("requests_app:status", args=[network.focus.status_token])
-    text = re.compile(r'<span translate="no">((?:Message|Answer) \d+)</span>')
+    text = re.compile(r'<span translate="no" dir="auto">((?:Message|Answer) \d+)</span>')
     client = Client()
     newest, oldest = walk(client, url, rel="prev", pattern=text)
     assert newest[0] == [event.text for event in messages[-20:]]

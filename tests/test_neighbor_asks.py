@@ -210,11 +210,29 @@ def test_arabic_and_zero_width_marks_are_welcome(client, groceries):
     assert Request.objects.get().details == details
 
 
-def test_a_returning_neighbor_is_one_record_and_nothing_on_it_changes(
+def test_a_returning_neighbor_who_says_nothing_new_is_one_record(client, groceries):
+    existing = make_neighbor(
+        name="Rosa",
+        phone="+16175550142",
+        email="rosa@example.org",
+        address="12 Moody St",
+        preferred_contact="call",
+    )
+    # Only the phone this time, written another way; the rest left blank or the same.
+    client.post(
+        url("ask"),
+        ask_data(phone="(617) 555-0142", name="Rosa", email="", address="", best_time=""),
+    )
+    assert Neighbor.objects.count() == 1
+    assert Request.objects.get().neighbor == existing
+
+
+def test_what_a_returning_neighbor_types_anew_is_kept_and_nothing_on_file_changes(
     client, groceries, django_capture_on_commit_callbacks
 ):
     """Someone who knows Rosa's phone number cannot add an email that would then get
-    Rosa's messages, nor change who may see her details, nor learn anything about her."""
+    Rosa's messages, nor change who may see her details, nor learn anything about her;
+    and Rosa, asking again with a new email and address, loses none of what she typed."""
     existing = make_neighbor(
         name="Rosa", phone="+16175550142", email="", address="", share_with_point_people=False
     )
@@ -227,14 +245,23 @@ def test_a_returning_neighbor_is_one_record_and_nothing_on_it_changes(
                 phone="617 555 0142",
                 email="new@example.org",
                 name="Someone else",
+                address="12 Moody St, apt 3",
+                preferred_contact="email",
                 share_with_point_people="yes",
             ),
         )
 
-    assert Neighbor.objects.count() == 1
     existing.refresh_from_db()
     assert (existing.name, existing.email, existing.share_with_point_people) == ("Rosa", "", False)
-    assert Request.objects.get().neighbor == existing
+    assert not existing.requests.exists()
+    typed = Request.objects.get().neighbor
+    assert (typed.name, typed.email, typed.address, typed.preferred_contact) == (
+        "Someone else",
+        "new@example.org",
+        "12 Moody St, apt 3",
+        "email",
+    )
+    assert typed.share_with_point_people
     # The confirmation goes to the email typed now, and only there.
     assert [email.to for email in mail.outbox] == [["new@example.org"]]
     assert "Rosa" not in client.get(response["Location"]).content.decode()
@@ -356,3 +383,18 @@ def test_an_empty_message_is_explained_and_nothing_is_sent(client, groceries):
     assert "Chan sa a" not in response.content.decode()
     assert 'class="invalid-feedback"' in response.content.decode()
     assert not aid_request.events.filter(kind=EventKind.MESSAGE_FROM_NEIGHBOR).exists()
+
+
+def test_the_arabic_email_keeps_the_phone_number_left_to_right(
+    client, groceries, settings, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            url("ask", "ar"),
+            ask_data(needs=[groceries.pk], language="ar", email="rosa@example.org"),
+        )
+    (email,) = mail.outbox
+    html, _type = email.alternatives[0]
+    number = f"\u200e{settings.NETWORK_PHONE}\u200e"  # between two left-to-right marks
+    assert number in email.body
+    assert number in html

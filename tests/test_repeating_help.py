@@ -13,7 +13,7 @@ from requests_app.models import (
     RotaSignup,
     next_date,
 )
-from tests.factories import make_request, make_volunteer, sign_in
+from tests.factories import make_offer, make_request, make_volunteer, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -184,3 +184,56 @@ def test_one_withdrawn_date_does_not_end_the_series(pod):
     first = weekly_groceries(pod)
     first.withdraw()
     assert Request.objects.filter(series=first, due_date=date(2027, 1, 12)).exists()
+
+
+def test_a_point_person_gives_a_kept_date_to_someone_else(client, pod, ben):
+    second = do(weekly_groceries(pod), ben)
+    paula = make_volunteer("Paula", pods=[pod], groups=["Volunteer", "Point person"])
+    pod.point_people.add(paula)
+    chen = make_volunteer("Chen", pods=[pod])
+    sign_in(client, paula.user)
+
+    response = client.post(
+        reverse("volunteers:reassign", args=[second.reference]), {"volunteer": chen.pk}, follow=True
+    )
+
+    second.refresh_from_db()
+    assert second.active_claim.volunteer == chen
+    assert "changed in the meantime" not in response.content.decode()
+
+
+def test_connecting_an_offer_to_a_kept_date_says_who_it_is_kept_for(client, pod, ben):
+    second = do(weekly_groceries(pod), ben)
+    chen = make_volunteer("Chen", pods=[pod])
+    offer = make_offer(category=second.category, pod=pod)
+    sign_in(client, chen.user)
+
+    response = client.post(
+        reverse("volunteers:connect", args=[second.reference, offer.reference]), follow=True
+    )
+
+    assert "kept for Ben" in response.content.decode()
+    second.refresh_from_db()
+    offer.refresh_from_db()
+    assert (second.status, second.matched_offer, offer.status) == (
+        RequestStatus.OPEN,
+        None,
+        "available",
+    )
+
+
+def test_an_old_repeat_form_cannot_set_a_closed_request_to_repeat(client, pod, ben):
+    aid_request = make_request(pod=pod)
+    aid_request.claim(ben)
+    aid_request.close(RequestStatus.FULFILLED, by=ben.user)
+    sign_in(client, ben.user)
+
+    response = client.post(
+        reverse("volunteers:repeat", args=[aid_request.reference]),
+        {"repeat": "weekly", "first_date": "2027-02-01", "until": ""},
+        follow=True,
+    )
+
+    aid_request.refresh_from_db()
+    assert aid_request.repeat == ""
+    assert "You cannot do that on this request." in response.content.decode()

@@ -422,7 +422,18 @@ def test_a_point_person_reassigns_and_reopens(client, point_person, open_request
 
 
 def test_a_volunteer_takes_a_phone_request_for_a_known_neighbor(client, volunteer, open_request):
-    data = ask_data(channel="phone", phone="617 555 0142", started="", homepage="")
+    # What the neighbor says on the phone, nothing new: the same record.
+    data = ask_data(
+        channel="phone",
+        phone="617 555 0142",
+        language="es",
+        address="",
+        best_time="",
+        preferred_contact="",
+        share_with_point_people="yes",
+        started="",
+        homepage="",
+    )
     response = signed_in(client, volunteer).post(url("take_request"), data)
     assert response.status_code == 302
     taken = Request.objects.latest("pk")
@@ -589,3 +600,67 @@ def test_coordinators_see_every_outcome_still_to_tell(client, coordinator, volun
     assert aid_request.reference in html
     detail = client.get(url("request", aid_request.reference)).content.decode()
     assert url("told", aid_request.reference) in detail
+
+
+def test_an_outcome_is_told_once_per_close_and_a_new_one_must_be_told_again(
+    client, volunteer, point_person, pod
+):
+    aid_request = make_request(pod=pod, neighbor=make_neighbor(email=""))
+    aid_request.claim(volunteer)
+    aid_request.close(RequestStatus.FULFILLED, by=volunteer.user)
+    signed_in(client, volunteer)
+    told_url = url("told", aid_request.reference)
+
+    client.post(told_url)
+    client.post(told_url)  # a second press, or an old page
+
+    assert aid_request.events.filter(kind=EventKind.TOLD_NEIGHBOR).count() == 1
+    assert told_url not in client.get(url("request", aid_request.reference)).content.decode()
+    assert aid_request.reference not in client.get(url("my_work")).content.decode()
+
+    # Reopened and closed again: a new outcome the neighbor has not heard.
+    aid_request.reopen(by=point_person.user, reason="She needs more")
+    aid_request.claim(volunteer)
+    aid_request.close(RequestStatus.COULD_NOT_HELP, by=volunteer.user, note="No drivers")
+
+    assert aid_request.reference in client.get(url("my_work")).content.decode()
+    assert told_url in client.get(url("request", aid_request.reference)).content.decode()
+    client.post(told_url)
+    assert aid_request.events.filter(kind=EventKind.TOLD_NEIGHBOR).count() == 2
+
+
+def test_a_request_closed_as_withdrawn_asks_nobody_to_phone_the_neighbor(
+    client, volunteer, open_request
+):
+    open_request.claim(volunteer)
+    response = signed_in(client, volunteer).post(
+        url("close", open_request.reference), {"outcome": RequestStatus.WITHDRAWN}, follow=True
+    )
+    html = response.content.decode()
+    assert "there is nothing to tell them" in html
+    assert "has no email" not in html
+
+
+def test_the_status_link_read_out_by_phone_opens_in_the_neighbors_language(client, volunteer):
+    data = ask_data(channel="phone", phone="617 555 0177", language="ht", started="", homepage="")
+    response = signed_in(client, volunteer).post(url("take_request"), data)
+    taken = Request.objects.latest("pk")
+    page = client.get(response["Location"]).content.decode()
+    assert f"/ht/status/{taken.status_token}/" in page
+    assert f"/en/status/{taken.status_token}/" not in page
+
+
+def test_a_refused_translation_of_a_message_shows_its_error_under_that_message_only(
+    client, volunteer, open_request
+):
+    open_request.claim(volunteer)
+    first = open_request.record(EventKind.MESSAGE_FROM_NEIGHBOR, by_neighbor=True, text="Hola")
+    open_request.record(EventKind.MESSAGE_FROM_NEIGHBOR, by_neighbor=True, text="Gracias")
+    response = signed_in(client, volunteer).post(
+        url("translate", open_request.reference),
+        {"language": "en", "text": "   ", "event": first.pk},
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert html.count("invalid-feedback") == 1
+    assert html.index("Hola") < html.index("invalid-feedback") < html.index("Gracias")

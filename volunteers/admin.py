@@ -66,6 +66,18 @@ class VolunteerAdmin(SafeAutocomplete, admin.ModelAdmin):
     ordering = [F("approved_at").asc(nulls_first=True), "-created_at"]
     actions = ["approve", "decline", "deactivate"]
 
+    def has_delete_permission(self, request, obj=None):
+        """A sign-up may be declined (deleted); an approved volunteer is deactivated
+        instead, so their login ends and their requests go back to the pods."""
+        if obj is not None and obj.approved_at is not None:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # "Decline" deletes sign-ups, and only those
+        return actions
+
     @admin.display(boolean=True, description=_("approved"), ordering="approved_at")
     def is_approved(self, volunteer):
         return volunteer.approved_at is not None

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import override as language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -33,7 +34,7 @@ from requests_app.models import (
     RotaSignup,
     Translation,
 )
-from requests_app.services import create_requests
+from requests_app.services import create_requests, status_url
 from volunteers.access import (
     get_request_for,
     reveal_contact_details,
@@ -230,21 +231,28 @@ def _request_page(request, role, aid_request, *, status=200, **forms):
     for translation in aid_request.translations.select_related("translator"):
         translations[translation.event_id].append(translation)
     events = list(aid_request.events.select_related("actor").order_by("created_at", "pk"))
+    new_translation = TranslationForm(
+        initial={
+            "language": next(
+                (code for code in role.volunteer.languages if code != aid_request.language),
+                "en",
+            )
+        }
+    )
+    # A translation refused comes back, with its error, under what it translated: one
+    # message, or the request's details.
+    refused = forms.get("translation_form")
+    refused_event = refused.data.get("event", "") if refused else ""
     for event in events:
         event.shown_translations = translations.get(event.pk, [])
+        event.refused_translation = refused if refused_event == str(event.pk) else None
+    under_a_message = any(event.refused_translation for event in events)
     context = {
         "aid_request": aid_request,
         "events": events,
         "detail_translations": translations.get(None, []),
-        "translation_form": forms.get("translation_form")
-        or TranslationForm(
-            initial={
-                "language": next(
-                    (code for code in role.volunteer.languages if code != aid_request.language),
-                    "en",
-                )
-            }
-        ),
+        "translation_form": refused if refused and not under_a_message else new_translation,
+        "message_translation_form": new_translation,
         "claim": aid_request.active_claim,
         "is_mine": role.claimed(aid_request),
         "can_claim": aid_request.status in {RequestStatus.NEW, RequestStatus.OPEN},
@@ -252,7 +260,9 @@ def _request_page(request, role, aid_request, *, status=200, **forms):
         "can_triage": role.can_triage(aid_request),
         "can_see_contact": role.can_see_contact(aid_request),
         "can_reopen": role.can_triage(aid_request) and aid_request.is_closed,
-        "can_tell": role.can_manage(aid_request),
+        "can_tell": role.can_manage(aid_request)
+        and aid_request.is_closed
+        and not aid_request.told_since_closed(events),
         "offers": offers[:MATCHES_SHOWN],
         "close_form": forms.get("close_form") or CloseForm(),
         "release_form": forms.get("release_form") or ReasonForm(),
@@ -301,6 +311,19 @@ def _refuse(request, aid_request):
     return _back(aid_request)
 
 
+def _kept_for_someone_else(request, offered):
+    messages.error(
+        request,
+        _(
+            "This date is kept for %(name)s, who helped last time, until %(time)s. You can take it after that."
+        )
+        % {
+            "name": offered.volunteer.name,
+            "time": date_format(timezone.localtime(offered.until), "SHORT_DATETIME_FORMAT"),
+        },
+    )
+
+
 @require_POST
 @volunteer_required
 def claim(request, reference, *, role):
@@ -308,16 +331,7 @@ def claim(request, reference, *, role):
     try:
         claim_request(aid_request, volunteer=role.volunteer)
     except OfferedToSomeoneElse as offered:
-        messages.error(
-            request,
-            _(
-                "This date is kept for %(name)s, who helped last time, until %(time)s. You can take it after that."
-            )
-            % {
-                "name": offered.volunteer.name,
-                "time": date_format(timezone.localtime(offered.until), "SHORT_DATETIME_FORMAT"),
-            },
-        )
+        _kept_for_someone_else(request, offered)
     except AlreadyTaken as taken:
         if taken.holder is None:
             messages.error(request, _("This request is closed, so it cannot be claimed."))
@@ -435,6 +449,13 @@ def close(request, reference, *, role):
         else:
             if emailed:
                 messages.success(request, _("Closed. We emailed the neighbor the outcome."))
+            elif data["outcome"] == RequestStatus.WITHDRAWN:
+                messages.success(
+                    request,
+                    _(
+                        "Closed. The neighbor does not need it anymore: there is nothing to tell them."
+                    ),
+                )
             else:
                 messages.warning(
                     request,
@@ -453,7 +474,10 @@ def told(request, reference, *, role):
     aid_request = get_request_for(role, reference)
     if not role.can_manage(aid_request) and not role.claimed(aid_request):
         return _refuse(request, aid_request)
-    aid_request.record(EventKind.TOLD_NEIGHBOR, by=request.user)
+    try:
+        aid_request.tell_outcome(by=request.user)
+    except InvalidTransition:  # reopened since the page was drawn
+        return _refuse(request, aid_request)
     messages.success(request, _("Thank you. We noted that the neighbor knows."))
     return _back(aid_request)
 
@@ -548,7 +572,12 @@ def taken(request, token, *, role):
     )
     if not requests:
         raise Http404
-    return render(request, "volunteers/taken.html", {"requests": requests})
+    # The link opens the page in the neighbor's language, as the emails do.
+    with language(requests[0].language):
+        status_link = request.build_absolute_uri(status_url(token, absolute=False))
+    return render(
+        request, "volunteers/taken.html", {"requests": requests, "status_link": status_link}
+    )
 
 
 # --- Offers and matching ---------------------------------------------------------------
@@ -590,6 +619,8 @@ def connect(request, reference, offer_reference, *, role):
             request,
             _("Already taken by %(name)s a moment ago. Thank you for offering!") % {"name": name},
         )
+    except OfferedToSomeoneElse as offered:
+        _kept_for_someone_else(request, offered)
     except InvalidTransition:
         messages.error(request, _("This offer is no longer available."))
     else:
@@ -679,12 +710,15 @@ def repeat(request, reference, *, role):
     form = RepeatForm(request.POST)
     if not form.is_valid():
         return _request_page(request, role, aid_request, status=400, repeat_form=form)
-    aid_request.set_repeat(
-        form.cleaned_data["repeat"],
-        until=form.cleaned_data["until"],
-        first_date=form.cleaned_data["first_date"],
-        by=request.user,
-    )
+    try:
+        aid_request.set_repeat(
+            form.cleaned_data["repeat"],
+            until=form.cleaned_data["until"],
+            first_date=form.cleaned_data["first_date"],
+            by=request.user,
+        )
+    except InvalidTransition:  # closed since the page was drawn
+        return _refuse(request, aid_request)
     messages.success(request, _("Saved. When this one is done, the next date is created."))
     return _back(aid_request)
 
