@@ -1,3 +1,4 @@
+import time
 import unicodedata
 
 import phonenumbers
@@ -10,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from requests_app.antispam import seconds_since_form_started
+from requests_app.antispam import form_started_token, seconds_since_form_started
 from requests_app.localized import TranslatedNameChoiceField
 from requests_app.models import Category, ContactMethod, Neighbor, Urgency
 from volunteers.models import Pod
@@ -69,6 +70,10 @@ class CategoryChoiceField(forms.ModelMultipleChoiceField):
 # tables' version (waltham_aid/kept_pages.py).
 PUBLIC_CHOICES = (Pod, Category)
 
+# A form sent back this close to FORM_MAX_SECONDS gets a new start time, so its fix is
+# not refused as a page left open too long.
+FRESH_START_MARGIN_SECONDS = 3600
+
 
 class PublicForm(forms.Form):
     """What every public form has: a honeypot, a signed start time, and no control
@@ -98,6 +103,21 @@ class PublicForm(forms.Form):
             *(name for name in self.fields if name != "homepage"),
             *([Field("homepage", wrapper_class="honey")] if self.check_for_robots else []),
         )
+
+    @property
+    def started(self):
+        """The start time of a form sent back with an error. The one it came with, whose
+        age is how long this person has been on the page, so a quick fix is not taken for
+        a robot's speed; a new one when it was missing or forged; and when it was close to
+        too old, a new one dated FORM_MIN_SECONDS back (they have been here long enough)."""
+        if not self.is_bound:
+            return None
+        age = seconds_since_form_started(self.data.get("started"))
+        if age is None or age > settings.FORM_MAX_SECONDS:
+            return None  # a new one, drawn with the page
+        if age > settings.FORM_MAX_SECONDS - FRESH_START_MARGIN_SECONDS:
+            return form_started_token(time.time() - settings.FORM_MIN_SECONDS)
+        return self.data["started"]
 
     def clean(self):
         cleaned = super().clean()

@@ -58,18 +58,39 @@ def test_a_form_a_day_old_or_forged_is_sent_back_with_the_text(client, started):
     assert not Request.objects.exists()
 
 
-def test_a_form_sent_back_can_be_sent_again_at_once(client):
-    """The page sent back carries a fresh start time, so a person fixing a mistake is
-    never told they were too slow."""
-    response = client.post(ask_url(), ask_data(phone="", email="", started=form_started(20 * 3600)))
-    html = response.content.decode()
-    fresh = html.split('name="started" value="')[1].split('"')[0]
-    assert fresh != form_started(20 * 3600)
-    response = client.post(
-        ask_url(), ask_data(started=fresh, details="again"), REMOTE_ADDR="1.2.3.4"
+def sent_back_start(response):
+    return response.content.decode().split('name="started" value="')[1].split('"')[0]
+
+
+def test_a_quick_fix_to_a_form_sent_back_is_not_taken_for_a_robot(client):
+    """The page sent back keeps the start time it came with: it counts how long this
+    person has been on the form, so ticking the need they forgot and sending at once
+    goes through."""
+    opened = form_started(seconds_ago=40)
+    response = client.post(ask_url("es"), ask_data(needs=[], started=opened))
+    assert response.status_code == 200
+    assert sent_back_start(response) == opened
+
+    assert (
+        client.post(ask_url("es"), ask_data(started=sent_back_start(response))).status_code == 302
     )
-    assert response.status_code == 200  # sent at once: faster than a person types
-    assert client.post(ask_url(), ask_data()).status_code == 302
+
+
+def test_a_form_sent_back_near_its_time_limit_gets_a_new_start_time(client):
+    nearly_stale = form_started(seconds_ago=23.5 * 3600)
+    response = client.post(ask_url(), ask_data(phone="", email="", started=nearly_stale))
+    again = sent_back_start(response)
+    assert again != nearly_stale
+    assert client.post(ask_url(), ask_data(started=again)).status_code == 302
+
+
+def test_a_forged_start_time_is_not_kept_and_the_next_one_counts_from_now(client):
+    response = client.post(ask_url(), ask_data(started="forged-value"))
+    again = sent_back_start(response)
+    assert again != "forged-value"
+    # Sent at once with the new one: faster than a person types.
+    assert client.post(ask_url(), ask_data(started=again)).status_code == 200
+    assert not Request.objects.exists()
 
 
 def test_the_sixth_ask_in_ten_minutes_gets_429_with_the_form_and_text_back():
