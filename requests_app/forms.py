@@ -7,6 +7,7 @@ from crispy_forms.layout import Field, Layout
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -353,6 +354,16 @@ class OfferForm(ContactForm):
         super().__init__(*args, **kwargs)
         self.fields["pod"].empty_label = _("I don't know")
         self.fields["languages"].initial = [get_language()]
+
+    def clean_until(self):
+        """An offer ending in the past would never be shown to anyone: say so now."""
+        until = self.cleaned_data["until"]
+        if until is not None and until < timezone.localdate():
+            raise ValidationError(
+                _("This day has passed. Choose today or a later day, or leave it empty."),
+                code="past",
+            )
+        return until
 
 
 class MessageForm(PublicForm):

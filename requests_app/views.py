@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
@@ -216,7 +217,13 @@ def erase_contact(request, token):
             ),
         )
         return redirect("requests_app:status", token=token)
-    return _private(render(request, "requests_app/erase_contact.html", {"token": token}))
+    return _private(
+        render(
+            request,
+            "requests_app/erase_contact.html",
+            {"back": reverse("requests_app:status", args=[token])},
+        )
+    )
 
 
 @kept_in_memory(drawn_from=PUBLIC_CHOICES)
@@ -243,15 +250,21 @@ def offer(request):
 OFFER_ACTIONS = {
     "pause": OfferStatus.PAUSED,
     "resume": OfferStatus.AVAILABLE,
-    "end": OfferStatus.FINISHED,
 }
+
+
+def _offers_for_token(token):
+    offers = list(
+        Offer.objects.filter(token=token).select_related("category", "neighbor").order_by("pk")
+    )
+    if not offers:
+        raise Http404
+    return offers
 
 
 def offer_manage(request, token):
     """The private link to an offer: see it, pause it, take it up again, or end it."""
-    offers = list(Offer.objects.filter(token=token).select_related("category").order_by("pk"))
-    if not offers:
-        raise Http404
+    offers = _offers_for_token(token)
     if request.method == "POST":
         target = OFFER_ACTIONS.get(request.POST.get("action"))
         chosen = next((o for o in offers if o.reference == request.POST.get("reference")), None)
@@ -264,7 +277,60 @@ def offer_manage(request, token):
         else:
             messages.success(request, _("Saved. Thank you for letting us know."))
         return redirect("requests_app:offer_manage", token=token)
-    return _private(render(request, "requests_app/offer_manage.html", {"offers": offers}))
+    context = {
+        "offers": offers,
+        "token": token,
+        "contact_erased": offers[0].neighbor.contact_erased_at is not None,
+    }
+    return _private(render(request, "requests_app/offer_manage.html", context))
+
+
+def end_offer(request, token, reference):
+    """I can't give this anymore: asks once to be sure (it cannot be taken back), then
+    ends the offer."""
+    offers = _offers_for_token(token)
+    offer = next((o for o in offers if o.reference == reference), None)
+    if offer is None:
+        raise Http404
+    if request.method == "POST":
+        try:
+            offer.move_to(OfferStatus.FINISHED)
+        except InvalidTransition:
+            messages.info(request, _("That offer has already ended, so nothing changed."))
+        else:
+            messages.success(request, _("Saved. Thank you for letting us know."))
+        return redirect("requests_app:offer_manage", token=token)
+    return _private(
+        render(request, "requests_app/end_offer.html", {"offer": offer, "token": token})
+    )
+
+
+def erase_offer_contact(request, token):
+    """Delete my contact details, from an offer's private page: the offers end too, since
+    nobody could reach their giver any more."""
+    offers = _offers_for_token(token)
+    if request.method == "POST":
+        with transaction.atomic():
+            for offer in offers:
+                if offer.status != OfferStatus.FINISHED:
+                    offer.move_to(OfferStatus.FINISHED)
+            neighbor = offers[0].neighbor
+            if neighbor.contact_erased_at is None:
+                erase_neighbor_contact_details(neighbor, by_neighbor=True)
+        messages.success(
+            request,
+            _(
+                "Your contact details are deleted and your offers have ended. Thank you for offering."
+            ),
+        )
+        return redirect("requests_app:offer_manage", token=token)
+    return _private(
+        render(
+            request,
+            "requests_app/erase_contact.html",
+            {"back": reverse("requests_app:offer_manage", args=[token]), "offers": offers},
+        )
+    )
 
 
 RESOURCES_PAGE_SIZE = 20

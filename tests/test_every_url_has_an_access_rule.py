@@ -190,6 +190,18 @@ RULES = {
         post=outcomes(NOT_FOUND, neighbor=to("requests_app:offer_manage")),
         data=lambda world: {"action": "pause", "reference": world.offer_reference},
     ),
+    "requests_app:end_offer": Rule(
+        named(
+            "requests_app:end_offer", link_held_by_the_neighbor("offer_token"), "offer_reference"
+        ),
+        get=PRIVATE_LINK,
+        post=outcomes(NOT_FOUND, neighbor=to("requests_app:offer_manage")),
+    ),
+    "requests_app:erase_offer_contact": Rule(
+        named("requests_app:erase_offer_contact", link_held_by_the_neighbor("offer_token")),
+        get=PRIVATE_LINK,
+        post=outcomes(NOT_FOUND, neighbor=to("requests_app:offer_manage")),
+    ),
     "requests_app:resources": Rule(named("requests_app:resources"), get=PUBLIC),
     "requests_app:privacy": Rule(named("requests_app:privacy"), get=PUBLIC),
     # --- Joining and signing in -------------------------------------------------------

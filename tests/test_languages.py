@@ -1,10 +1,13 @@
 """Six languages from the first page: the right lang and dir, and words in each."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django import forms
 from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
+from django.utils.formats import date_format
 
 
 def home_url(code):
@@ -82,3 +85,12 @@ def test_a_missing_page_is_a_translated_404(client, db):
     assert 'dir="rtl"' in html
     with translation.override("ar"):
         assert translation.gettext("We could not find that page") in html
+
+
+def test_arabic_dates_with_a_time_put_the_day_first():
+    moment = datetime(2026, 11, 5, 19, 18, tzinfo=UTC)
+    with translation.override("ar"):
+        short = date_format(moment, "SHORT_DATETIME_FORMAT")
+        long = date_format(moment, "DATETIME_FORMAT")
+    assert short.startswith("05\u200f/11\u200f/2026")
+    assert long.startswith("5 نوفمبر")

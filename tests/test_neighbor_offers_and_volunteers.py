@@ -53,7 +53,13 @@ def test_neighbor_offers_rides_then_pauses_and_ends_the_offer(client, rides):
     client.post(manage_url, {"reference": offer.reference, "action": "pause"})
     offer.refresh_from_db()
     assert offer.status == OfferStatus.PAUSED
-    client.post(manage_url, {"reference": offer.reference, "action": "end"})
+    # Ending cannot be taken back: it asks once to be sure.
+    end_url = url("requests_app:end_offer", "en", offer.token, offer.reference)
+    assert end_url in client.get(manage_url).content.decode()
+    assert client.get(end_url).status_code == 200
+    offer.refresh_from_db()
+    assert offer.status == OfferStatus.PAUSED
+    client.post(end_url)
     offer.refresh_from_db()
     assert offer.status == OfferStatus.FINISHED
     response = client.post(manage_url, {"reference": offer.reference, "action": "resume"})
@@ -76,11 +82,64 @@ def test_an_offer_page_link_cannot_act_on_another_offer(client, rides):
     mine, theirs = Offer.objects.order_by("pk")
     response = client.post(
         url("requests_app:offer_manage", "en", mine.token),
-        {"reference": theirs.reference, "action": "end"},
+        {"reference": theirs.reference, "action": "pause"},
     )
+    assert response.status_code == 404
+    response = client.post(url("requests_app:end_offer", "en", mine.token, theirs.reference))
     assert response.status_code == 404
     theirs.refresh_from_db()
     assert theirs.status == OfferStatus.AVAILABLE
+
+
+def test_an_old_end_button_no_longer_ends_an_offer_at_one_tap(client, rides):
+    response = client.post(url("requests_app:offer"), offer_data(offers=[rides.pk]))
+    offer = Offer.objects.get()
+    assert (
+        client.post(response["Location"], {"reference": offer.reference, "action": "end"})
+    ).status_code == 404
+    offer.refresh_from_db()
+    assert offer.status == OfferStatus.AVAILABLE
+
+
+def test_an_offer_until_a_day_gone_by_is_sent_back_in_the_neighbors_language(client, rides):
+    response = client.post(
+        url("requests_app:offer", "es"),
+        offer_data(offers=[rides.pk], until="2020-01-01", details="Tengo coche", language="es"),
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    with translation.override("es"):
+        error = translation.gettext(
+            "This day has passed. Choose today or a later day, or leave it empty."
+        )
+    assert error in html
+    assert "Tengo coche" in html
+    assert not Offer.objects.exists()
+    assert not Neighbor.objects.exists()
+
+
+def test_someone_who_offered_deletes_their_contact_details_from_the_offer_page(client, rides):
+    response = client.post(
+        url("requests_app:offer"), offer_data(offers=[rides.pk], phone="617 555 0190")
+    )
+    offer = Offer.objects.get()
+    manage_url = response["Location"]
+    erase_url = url("requests_app:erase_offer_contact", "en", offer.token)
+    assert erase_url in client.get(manage_url).content.decode()
+    assert manage_url in client.get(erase_url).content.decode()  # "Go back"
+
+    client.post(erase_url)
+
+    offer.refresh_from_db()
+    neighbor = offer.neighbor
+    assert (neighbor.name, neighbor.phone, neighbor.email) == ("", "", "")
+    assert neighbor.contact_erased_at is not None
+    # Nobody could reach them about it: the offer ends, and what it said goes too.
+    assert offer.status == OfferStatus.FINISHED
+    assert (offer.details, offer.availability, offer.area) == ("", "", "")
+    page = client.get(manage_url).content.decode()
+    assert erase_url not in page
+    assert "Nobody can see how to reach you." in page
 
 
 def sign_up_data(**overrides):
