@@ -374,6 +374,16 @@ PUBLIC_FORMS = {
         # The buttons carry the action; the page's form holds only the reference.
         valid=lambda w: {"action": "pause"},
     ),
+    "end-offer": FormCase(
+        "public",
+        page=lambda w: reverse(
+            "requests_app:end_offer", args=[w["offer"].token, w["offer"].reference]
+        ),
+    ),
+    "erase-offer-contact": FormCase(
+        "public",
+        page=lambda w: reverse("requests_app:erase_offer_contact", args=[w["offer"].token]),
+    ),
 }
 
 STAFF_FORMS = {
