@@ -6,7 +6,14 @@ from django.urls import reverse
 from django.utils import translation
 
 from requests_app.models import EventKind, Translation
-from tests.factories import make_neighbor, make_pod, make_request, make_volunteer, sign_in
+from tests.factories import (
+    make_neighbor,
+    make_pod,
+    make_request,
+    make_resource,
+    make_volunteer,
+    sign_in,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +137,18 @@ def test_the_timeline_shows_what_the_app_wrote_in_the_readers_language(client, p
     assert fulfilled != "Fulfilled"
     assert html.count(fulfilled) >= 2  # the status, and the outcome on the timeline
     assert ">Fulfilled<" not in html
+
+
+def test_what_people_wrote_takes_its_own_direction_on_an_arabic_page(client, pod):
+    """A Spanish message on an Arabic status page, an English description in the Arabic
+    directory: each reads in its own direction, its full stop at its own end."""
+    aid_request = make_request(pod=pod, language="ar", neighbor=make_neighbor(language="ar"))
+    aid_request.record(EventKind.MESSAGE_FROM_NEIGHBOR, by_neighbor=True, text="Gracias.")
+    make_resource(name="Food pantry", description="Open to everyone.")
+
+    with translation.override("ar"):
+        status = client.get(reverse("requests_app:status", args=[aid_request.status_token]))
+        directory = client.get(reverse("requests_app:resources"))
+
+    assert '<span translate="no" dir="auto">Gracias.</span>' in status.content.decode()
+    assert '<p translate="no" dir="auto">Open to everyone.</p>' in directory.content.decode()

@@ -458,7 +458,7 @@ def test_the_resource_directory_pages_by_name(network):
         .annotate(shown_name=translated_name())
         .order_by("shown_name", "pk")
     ]
-    name = re.compile(r'<h2 translate="no">([^<]+)</h2>')
+    name = re.compile(r'<h2 translate="no" dir="auto">([^<]+)</h2>')
     client = Client()
     forward, last = walk(client, reverse("requests_app:resources"), pattern=name)
     assert [resource for page in forward for resource in page] == expected
