@@ -850,7 +850,6 @@ class Request(ChoiceLabels, models.Model):
 
     schedule_next_occurrence.alters_data = True
 
-    @transaction.atomic
     def told_since_closed(self, events):
         """Whether the neighbor was told this close's outcome, from the request's events."""
         return any(
@@ -871,6 +870,7 @@ class Request(ChoiceLabels, models.Model):
         self.record(EventKind.TOLD_NEIGHBOR, by=by)
         return True
 
+    @transaction.atomic
     def withdraw(self):
         """The neighbor says they no longer need this."""
         self._lock()

@@ -1,10 +1,12 @@
 """A request moves new -> open -> claimed -> closed with an outcome, and nowhere else."""
 
+import inspect
 import itertools
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
 from requests_app.models import (
     ALLOWED_TRANSITIONS,
@@ -13,6 +15,7 @@ from requests_app.models import (
     Event,
     EventKind,
     InvalidTransition,
+    Offer,
     Request,
     RequestStatus,
     Urgency,
@@ -259,3 +262,34 @@ def test_a_stale_triage_cannot_open_a_claimed_request(pod):
     with pytest.raises(InvalidTransition):
         stale_form.triage(by=None, pod=pod, urgency=Urgency.TODAY)
     assert Request.objects.get(pk=aid_request.pk).status == RequestStatus.CLAIMED
+
+
+def _reads_under_a_lock(method):
+    return "self._lock()" in inspect.getsource(method)
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        method
+        for model in (Request, Offer)
+        for name, method in vars(model).items()
+        if inspect.isfunction(method) and name != "_lock" and _reads_under_a_lock(method)
+    ],
+    ids=lambda method: method.__qualname__,
+)
+def test_every_change_that_locks_its_row_is_one_transaction(method):
+    """select_for_update outside a transaction is an error on PostgreSQL; tests run inside
+    one, so only this check sees a transition that lost its @transaction.atomic."""
+    assert hasattr(method, "__wrapped__"), f"{method.__qualname__} is not @transaction.atomic"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_neighbor_withdraws_on_a_real_connection_outside_any_test_transaction(client):
+    aid_request = make_request()
+    response = client.post(
+        reverse("requests_app:withdraw", args=[aid_request.status_token, aid_request.reference])
+    )
+    assert response.status_code == 302
+    aid_request.refresh_from_db()
+    assert aid_request.status == RequestStatus.WITHDRAWN
