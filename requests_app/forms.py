@@ -116,7 +116,9 @@ class PublicForm(forms.Form):
         age = seconds_since_form_started(self.data.get("started"))
         if age is None or age > settings.FORM_MAX_SECONDS:
             return None  # a new one, drawn with the page
-        if age > settings.FORM_MAX_SECONDS - FRESH_START_MARGIN_SECONDS:
+        if age > settings.FORM_MAX_SECONDS - min(
+            FRESH_START_MARGIN_SECONDS, settings.FORM_MAX_SECONDS / 2
+        ):
             return form_started_token(time.time() - settings.FORM_MIN_SECONDS)
         return self.data["started"]
 

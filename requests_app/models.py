@@ -185,18 +185,22 @@ class Neighbor(ChoiceLabels, models.Model):
         # Never the name: this string is copied into the admin's history and logs.
         return _("Neighbor #%(id)s") % {"id": self.pk}
 
-    def already_says(self, typed):
-        """Whether this record already says all of `typed` (a form's neighbor fields):
-        each one left blank there, or the same here. The pod is the request's choice."""
+    # An unticked box says nothing new: it may just not have been ticked this time.
+    BLANK_WHEN_FALSE = frozenset({"whatsapp_ok"})
+
+    @classmethod
+    def saying_nothing_new(cls, typed):
+        """The condition "this record already says all of `typed`" (a form's neighbor
+        fields, with a phone or an email), for a query: each field left blank there, or
+        the same here. The pod is the request's own choice."""
+        condition = Q()
         for name, value in typed.items():
             if name == "pod" or value is None or value == "":
                 continue
-            on_file = getattr(self, name)
-            if name == "email":
-                on_file = on_file.lower()
-            if on_file != value:
-                return False
-        return True
+            if value is False and name in cls.BLANK_WHEN_FALSE:
+                continue
+            condition &= Q(email__iexact=value) if name == "email" else Q(**{name: value})
+        return condition
 
     def erase_contact_details(self):
         """Forget who this is and how to reach them; their requests stay, anonymous."""
@@ -403,10 +407,11 @@ class RequestQuerySet(models.QuerySet):
         ago, and held by them, or in a pod they lead when the neighbor agreed to point
         people seeing their details. Older ones stay on the coordinators' list.
 
-        The requests they hold are read first, in a query of their own: a handful of ids
-        lets PostgreSQL combine two index lookups (those ids, the led pods). A subquery in
-        the OR made it test every closed request of the network in date order until it had
-        a page: 12,000 rows read for 20 shown at 100,000 requests."""
+        The requests they hold are read first, in a query of their own: a list of ids
+        (tens, a few hundred for the busiest volunteer in a year, since a claim stays on
+        a closed request) lets PostgreSQL combine two index lookups, those ids and the
+        led pods. A subquery in the OR made it test every closed request of the network
+        in date order until it had a page: 12,000 rows read for 20 shown at 100,000."""
         since = now - timedelta(days=settings.CONTACT_AFTER_CLOSE_DAYS)
         held = Claim.objects.active().filter(volunteer=volunteer)
         return (
@@ -680,13 +685,12 @@ class Request(ChoiceLabels, models.Model):
     assign_pod.alters_data = True
 
     @transaction.atomic
-    def claim(self, volunteer, *, by=None):
+    def claim(self, volunteer, *, by=None, assigned=False):
         """`volunteer` takes it on. A repeating request's date kept for whoever did the
-        last one is theirs to take until then; a point person giving it to someone else
-        (`by` another person) decides otherwise."""
+        last one is theirs to take until then, unless a point person `assigned` it."""
         self._lock()
         if (
-            (by is None or by == volunteer.user)
+            not assigned
             and self.offered_to_id
             and self.offered_to_id != volunteer.pk
             and self.offered_until
@@ -769,9 +773,11 @@ class Request(ChoiceLabels, models.Model):
         return bool(root.repeat) and root.repeat_stopped_at is None
 
     @transaction.atomic
+    @transaction.atomic
     def set_repeat(self, repeat, *, until=None, first_date=None, by):
         """Make this request the first of a series (or change its rule). Only while it
         is not closed: its next date is made when it closes."""
+        self._lock()
         if self.is_closed:
             raise InvalidTransition(self.status, self.status)
         root = self.series_root
@@ -849,6 +855,17 @@ class Request(ChoiceLabels, models.Model):
         return occurrence
 
     schedule_next_occurrence.alters_data = True
+
+    @property
+    def has_outcome_to_tell(self):
+        """Closed with an outcome that a person must tell a neighbor without email (one
+        request's side of RequestQuerySet.outcomes_to_tell)."""
+        return (
+            self.is_closed
+            and self.status not in {RequestStatus.WITHDRAWN, RequestStatus.DUPLICATE}
+            and not self.neighbor.email
+            and self.neighbor.contact_erased_at is None
+        )
 
     def told_since_closed(self, events):
         """Whether the neighbor was told this close's outcome, from the request's events."""

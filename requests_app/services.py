@@ -7,7 +7,6 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -21,6 +20,7 @@ from requests_app.models import (
     EventKind,
     Neighbor,
     Offer,
+    OfferStatus,
     Request,
     Translation,
     create_with_unique_reference,
@@ -28,9 +28,6 @@ from requests_app.models import (
 )
 
 logger = logging.getLogger(__name__)
-
-# A phone shared by a household can have a few records; one that matches is among these.
-KNOWN_RECORDS_READ = 20
 
 CONTACT_FIELDS = [
     "name",
@@ -54,16 +51,12 @@ def find_or_create_neighbor(*, phone="", email="", **details):
     nothing typed is lost: a new email, address, language or way to reach them is on the
     record the volunteer reads, and a "no" to point people seeing the details holds for
     this request. A coordinator merges or updates records in the admin."""
-    email = email.strip().lower()
-    typed = {"phone": phone, "email": email, **details}
-    known = Neighbor.objects.filter(contact_erased_at__isnull=True)
-    same_contact = Q(phone=phone) if phone else Q()
-    if email:
-        same_contact |= Q(email__iexact=email)
-    if same_contact:
-        for neighbor in known.filter(same_contact).order_by("pk")[:KNOWN_RECORDS_READ]:
-            if neighbor.already_says(typed):
-                return neighbor
+    typed = {"phone": phone, "email": email.strip().lower(), **details}
+    if phone or typed["email"]:
+        known = Neighbor.objects.filter(contact_erased_at__isnull=True)
+        same = known.filter(Neighbor.saying_nothing_new(typed)).order_by("pk").first()
+        if same is not None:
+            return same
     return Neighbor.objects.create(**typed)
 
 
@@ -162,6 +155,36 @@ def erase_neighbor_contact_details(neighbor, *, by=None, by_neighbor=False, why=
     )
     logger.info("Contact details of neighbor %s erased (%s)", neighbor.pk, why or "by hand")
     return neighbor
+
+
+@transaction.atomic
+def erase_what_a_link_gave(neighbor, *, requests=(), offers=()):
+    """A neighbor's own "delete my contact details", from one private link: a status page
+    (its `requests`) or an offer page (its `offers`, which end: nobody could reach their
+    giver any more).
+
+    Whoever holds a link may delete only what they gave with it. When everything on the
+    record came through this link, the record is erased. When other submissions share it
+    (the same phone asked before, saying nothing new), this link's requests and offers
+    move to a record of their own, which is erased, and the rest stays as it is: knowing
+    someone's phone number is not enough to delete their details."""
+    neighbor = Neighbor.objects.select_for_update().get(pk=neighbor.pk)
+    request_ids = [aid_request.pk for aid_request in requests]
+    offer_ids = [offer.pk for offer in offers]
+    for offer in Offer.objects.filter(pk__in=offer_ids).standing():
+        offer.move_to(OfferStatus.FINISHED)
+    if neighbor.contact_erased_at is not None:
+        return neighbor
+    shared = (
+        neighbor.requests.exclude(pk__in=request_ids).exists()
+        or neighbor.offers.exclude(pk__in=offer_ids).exists()
+    )
+    if shared:
+        own = Neighbor.objects.create(language=neighbor.language, pod=neighbor.pod)
+        Request.objects.filter(pk__in=request_ids).update(neighbor=own)
+        Offer.objects.filter(pk__in=offer_ids).update(neighbor=own)
+        neighbor = own
+    return erase_neighbor_contact_details(neighbor, by_neighbor=True)
 
 
 def status_url(token, *, absolute=True):

@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
@@ -23,7 +22,7 @@ from requests_app.models import (
     Request,
     Resource,
 )
-from requests_app.services import create_offers, create_requests, erase_neighbor_contact_details
+from requests_app.services import create_offers, create_requests, erase_what_a_link_gave
 from waltham_aid.kept_pages import kept_in_memory
 
 
@@ -206,10 +205,8 @@ def withdraw(request, token, reference):
 def erase_contact(request, token):
     """Delete my contact details: at once, for good, and the page says what it means."""
     requests = _requests_for_token(token)
-    neighbor = requests[0].neighbor
     if request.method == "POST":
-        if neighbor.contact_erased_at is None:
-            erase_neighbor_contact_details(neighbor, by_neighbor=True)
+        erase_what_a_link_gave(requests[0].neighbor, requests=requests)
         messages.success(
             request,
             _(
@@ -310,13 +307,7 @@ def erase_offer_contact(request, token):
     nobody could reach their giver any more."""
     offers = _offers_for_token(token)
     if request.method == "POST":
-        with transaction.atomic():
-            for offer in offers:
-                if offer.status != OfferStatus.FINISHED:
-                    offer.move_to(OfferStatus.FINISHED)
-            neighbor = offers[0].neighbor
-            if neighbor.contact_erased_at is None:
-                erase_neighbor_contact_details(neighbor, by_neighbor=True)
+        erase_what_a_link_gave(offers[0].neighbor, offers=offers)
         messages.success(
             request,
             _(

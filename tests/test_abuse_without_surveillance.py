@@ -288,3 +288,10 @@ def test_forgetting_waits_for_every_limit_the_settings_hold(settings):
 
     settings.NEIGHBOR_MESSAGE_RATE_LIMITS = [(100, 7 * 24 * 3600)]
     assert longest_window() == 7 * 24 * 3600
+
+
+def test_a_short_time_limit_still_keeps_a_quick_fix_honest(client, settings):
+    settings.FORM_MAX_SECONDS = 1800
+    opened = form_started(seconds_ago=40)
+    response = client.post(ask_url(), ask_data(needs=[], started=opened))
+    assert sent_back_start(response) == opened

@@ -14,7 +14,14 @@ from requests_app.models import (
     RequestStatus,
     Urgency,
 )
-from tests.factories import ask_data, form_started, make_category, make_neighbor, make_pod
+from tests.factories import (
+    ask_data,
+    form_started,
+    make_category,
+    make_neighbor,
+    make_pod,
+    make_request,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -398,3 +405,31 @@ def test_the_arabic_email_keeps_the_phone_number_left_to_right(
     number = f"\u200e{settings.NETWORK_PHONE}\u200e"  # between two left-to-right marks
     assert number in email.body
     assert number in html
+
+
+def test_an_unticked_whatsapp_box_is_not_something_new(client, groceries):
+    existing = make_neighbor(phone="+16175550142", whatsapp_ok=True, preferred_contact="call")
+    client.post(url("ask"), ask_data(name="", address="", best_time="", whatsapp_ok=""))
+    assert Request.objects.get().neighbor == existing
+
+
+def test_knowing_someones_phone_number_is_not_enough_to_delete_their_details(client, groceries):
+    """Rosa asked with her phone. Someone else asks with Rosa's number and nothing new, so
+    their request joins Rosa's record; deleting "my" details from their own link takes
+    only their own request off it."""
+    rosa = make_neighbor(name="", phone="+16175550142", preferred_contact="call")
+    hers = make_request(neighbor=rosa, category=groceries)
+    client.post(url("ask"), ask_data(name="", address="", best_time=""))
+    theirs = Request.objects.exclude(pk=hers.pk).get()
+    assert theirs.neighbor == rosa  # they said nothing new
+
+    client.post(url("erase_contact", "en", theirs.status_token))
+
+    rosa.refresh_from_db()
+    assert (rosa.phone, rosa.contact_erased_at) == ("+16175550142", None)
+    assert Request.objects.get(pk=hers.pk).neighbor == rosa
+    theirs.refresh_from_db()
+    assert theirs.neighbor != rosa
+    assert (theirs.neighbor.phone, theirs.neighbor.contact_erased_at is not None) == ("", True)
+    assert theirs.events.filter(kind=EventKind.CONTACT_ERASED).exists()
+    assert not hers.events.filter(kind=EventKind.CONTACT_ERASED).exists()

@@ -237,3 +237,13 @@ def test_an_old_repeat_form_cannot_set_a_closed_request_to_repeat(client, pod, b
     aid_request.refresh_from_db()
     assert aid_request.repeat == ""
     assert "You cannot do that on this request." in response.content.decode()
+
+
+def test_a_point_person_takes_a_kept_date_themselves(client, pod, ben):
+    second = do(weekly_groceries(pod), ben)
+    paula = make_volunteer("Paula", pods=[pod], groups=["Volunteer", "Point person"])
+    pod.point_people.add(paula)
+    sign_in(client, paula.user)
+    client.post(reverse("volunteers:reassign", args=[second.reference]), {"volunteer": paula.pk})
+    second.refresh_from_db()
+    assert second.active_claim.volunteer == paula

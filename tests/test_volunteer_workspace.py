@@ -664,3 +664,47 @@ def test_a_refused_translation_of_a_message_shows_its_error_under_that_message_o
     assert response.status_code == 400
     assert html.count("invalid-feedback") == 1
     assert html.index("Hola") < html.index("invalid-feedback") < html.index("Gracias")
+
+
+def test_only_an_outcome_someone_can_tell_asks_for_a_phone_call(
+    client, volunteer, point_person, open_request, pod
+):
+    # A duplicate: the other request is the one the neighbor hears about.
+    phone_only = make_request(pod=pod, neighbor=make_neighbor(email=""))
+    phone_only.claim(volunteer)
+    response = signed_in(client, volunteer).post(
+        url("close", phone_only.reference),
+        {"outcome": RequestStatus.DUPLICATE, "duplicate_of": open_request.reference},
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "has no email" not in html
+    assert url("told", phone_only.reference) not in html
+    assert client.post(url("told", phone_only.reference)).status_code == 302
+    assert not phone_only.events.filter(kind=EventKind.TOLD_NEIGHBOR).exists()
+
+    # A point person the neighbor did not agree to: they cannot reach them, nor press it.
+    private = make_request(pod=pod, neighbor=make_neighbor(email="", share_with_point_people=False))
+    private.claim(volunteer)
+    private.close(RequestStatus.FULFILLED, by=volunteer.user)
+    signed_in(client, point_person)
+    assert (
+        url("told", private.reference)
+        not in client.get(url("request", private.reference)).content.decode()
+    )
+    client.post(url("told", private.reference))
+    assert not private.events.filter(kind=EventKind.TOLD_NEIGHBOR).exists()
+
+
+def test_a_translation_refused_for_a_note_shows_its_error_under_the_details(
+    client, volunteer, open_request
+):
+    open_request.claim(volunteer)
+    note = open_request.record(EventKind.NOTE, by=volunteer.user, text="Called twice")
+    response = signed_in(client, volunteer).post(
+        url("translate", open_request.reference), {"language": "en", "text": "", "event": note.pk}
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert html.count("invalid-feedback") == 1
+    assert html.index("invalid-feedback") < html.index("Called twice")

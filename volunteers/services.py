@@ -90,7 +90,7 @@ def reassign_claim(aid_request, *, to, by):
     """A point person gives a request to another volunteer, in one step."""
     if aid_request.status == RequestStatus.CLAIMED:
         aid_request.release(by=by, reason=gettext("Reassigned to %(name)s") % {"name": to.name})
-    aid_request.claim(to, by=by)
+    aid_request.claim(to, by=by, assigned=True)
     aid_request.record(EventKind.REASSIGNED, by=by, text=to.name)
     logger.info("Request %s reassigned to %s by %s", aid_request.reference, person(to), person(by))
 

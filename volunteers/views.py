@@ -72,6 +72,8 @@ from volunteers.services import sign_up as sign_up_volunteer
 from waltham_aid.kept_pages import kept_in_memory
 
 MATCHES_SHOWN = 10
+# What a volunteer can translate under the timeline: the messages, both ways.
+TRANSLATED_EVENTS = (EventKind.MESSAGE_FROM_NEIGHBOR, EventKind.MESSAGE_TO_NEIGHBOR)
 
 
 # --- Public: joining -------------------------------------------------------------------
@@ -245,7 +247,8 @@ def _request_page(request, role, aid_request, *, status=200, **forms):
     refused_event = refused.data.get("event", "") if refused else ""
     for event in events:
         event.shown_translations = translations.get(event.pk, [])
-        event.refused_translation = refused if refused_event == str(event.pk) else None
+        under_it = refused_event == str(event.pk) and event.kind in TRANSLATED_EVENTS
+        event.refused_translation = refused if under_it else None
     under_a_message = any(event.refused_translation for event in events)
     context = {
         "aid_request": aid_request,
@@ -260,8 +263,8 @@ def _request_page(request, role, aid_request, *, status=200, **forms):
         "can_triage": role.can_triage(aid_request),
         "can_see_contact": role.can_see_contact(aid_request),
         "can_reopen": role.can_triage(aid_request) and aid_request.is_closed,
-        "can_tell": role.can_manage(aid_request)
-        and aid_request.is_closed
+        "can_tell": aid_request.has_outcome_to_tell
+        and role.can_see_contact(aid_request)
         and not aid_request.told_since_closed(events),
         "offers": offers[:MATCHES_SHOWN],
         "close_form": forms.get("close_form") or CloseForm(),
@@ -449,6 +452,13 @@ def close(request, reference, *, role):
         else:
             if emailed:
                 messages.success(request, _("Closed. We emailed the neighbor the outcome."))
+            elif aid_request.has_outcome_to_tell:
+                messages.warning(
+                    request,
+                    _(
+                        "Closed. This neighbor has no email: please tell them by phone, then press “I told them”."
+                    ),
+                )
             elif data["outcome"] == RequestStatus.WITHDRAWN:
                 messages.success(
                     request,
@@ -456,13 +466,8 @@ def close(request, reference, *, role):
                         "Closed. The neighbor does not need it anymore: there is nothing to tell them."
                     ),
                 )
-            else:
-                messages.warning(
-                    request,
-                    _(
-                        "Closed. This neighbor has no email: please tell them by phone, then press “I told them”."
-                    ),
-                )
+            else:  # a duplicate (its other request is the one to tell), or no details left
+                messages.success(request, _("Closed."))
             return _back(aid_request)
     return _request_page(request, role, aid_request, status=400, close_form=form)
 
@@ -472,7 +477,8 @@ def close(request, reference, *, role):
 def told(request, reference, *, role):
     """Record that a phone-only neighbor was told the outcome."""
     aid_request = get_request_for(role, reference)
-    if not role.can_manage(aid_request) and not role.claimed(aid_request):
+    # Whoever may reach the neighbor now (volunteers/access.py), about an outcome to tell.
+    if not (aid_request.has_outcome_to_tell and role.can_see_contact(aid_request)):
         return _refuse(request, aid_request)
     try:
         aid_request.tell_outcome(by=request.user)
@@ -784,9 +790,7 @@ def translate(request, reference, *, role):
     message = None
     if form.cleaned_data["event"]:
         message = get_object_or_404(
-            aid_request.events,
-            pk=form.cleaned_data["event"],
-            kind__in=[EventKind.MESSAGE_FROM_NEIGHBOR, EventKind.MESSAGE_TO_NEIGHBOR],
+            aid_request.events, pk=form.cleaned_data["event"], kind__in=TRANSLATED_EVENTS
         )
     Translation.objects.create(
         request=aid_request,
