@@ -185,20 +185,28 @@ class Neighbor(ChoiceLabels, models.Model):
         # Never the name: this string is copied into the admin's history and logs.
         return _("Neighbor #%(id)s") % {"id": self.pk}
 
-    # An unticked box says nothing new: it may just not have been ticked this time.
-    BLANK_WHEN_FALSE = frozenset({"whatsapp_ok"})
+    # How to reach someone: what a new submission must repeat exactly to join a record.
+    CONTACT_FIELDS = (
+        "name",
+        "phone",
+        "email",
+        "whatsapp_ok",
+        "preferred_contact",
+        "best_time",
+        "address",
+        "language",
+        "share_with_point_people",
+    )
 
     @classmethod
-    def saying_nothing_new(cls, typed):
-        """The condition "this record already says all of `typed`" (a form's neighbor
-        fields, with a phone or an email), for a query: each field left blank there, or
-        the same here. The pod is the request's own choice."""
+    def saying_the_same(cls, typed):
+        """The condition "this record says exactly what was typed" (a form's neighbor
+        fields; a field the form does not ask is its default), for a query. Only then may
+        a new submission join the record: the volunteer helping with it sees nothing but
+        what its sender typed, and nothing typed is lost."""
         condition = Q()
-        for name, value in typed.items():
-            if name == "pod" or value is None or value == "":
-                continue
-            if value is False and name in cls.BLANK_WHEN_FALSE:
-                continue
+        for name in cls.CONTACT_FIELDS:
+            value = typed.get(name, cls._meta.get_field(name).get_default())
             condition &= Q(email__iexact=value) if name == "email" else Q(**{name: value})
         return condition
 
@@ -772,7 +780,6 @@ class Request(ChoiceLabels, models.Model):
         root = self.series_root
         return bool(root.repeat) and root.repeat_stopped_at is None
 
-    @transaction.atomic
     @transaction.atomic
     def set_repeat(self, repeat, *, until=None, first_date=None, by):
         """Make this request the first of a series (or change its rule). Only while it

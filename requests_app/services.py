@@ -29,32 +29,20 @@ from requests_app.models import (
 
 logger = logging.getLogger(__name__)
 
-CONTACT_FIELDS = [
-    "name",
-    "phone",
-    "email",
-    "whatsapp_ok",
-    "preferred_contact",
-    "best_time",
-    "address",
-]
-
 
 def find_or_create_neighbor(*, phone="", email="", **details):
-    """A phone or email we already know attaches to that neighbor when what was typed now
-    says nothing new: each field left blank, or the same as on file. Otherwise the request
-    gets a neighbor record of its own, with everything typed now.
+    """A returning neighbor who types exactly what is on file (the same phone or email,
+    name, address, ways to reach them, language and consent) joins their record; anything
+    else makes a record of its own, with everything typed now.
 
-    Nothing on an existing record ever changes, and nothing about it is shown to whoever
-    is submitting: whoever knows someone's phone number must not be able to add an email
-    that then receives that person's messages, or change who may see their details. And
-    nothing typed is lost: a new email, address, language or way to reach them is on the
-    record the volunteer reads, and a "no" to point people seeing the details holds for
-    this request. A coordinator merges or updates records in the admin."""
+    So nothing on an existing record changes, nothing typed is lost, and nothing on file
+    reaches whoever is submitting: the volunteers helping with their request see only what
+    they typed, never the address or name someone else gave with the same phone number. A
+    coordinator merges or updates records in the admin."""
     typed = {"phone": phone, "email": email.strip().lower(), **details}
     if phone or typed["email"]:
         known = Neighbor.objects.filter(contact_erased_at__isnull=True)
-        same = known.filter(Neighbor.saying_nothing_new(typed)).order_by("pk").first()
+        same = known.filter(Neighbor.saying_the_same(typed)).order_by("pk").first()
         if same is not None:
             return same
     return Neighbor.objects.create(**typed)
@@ -158,33 +146,42 @@ def erase_neighbor_contact_details(neighbor, *, by=None, by_neighbor=False, why=
 
 
 @transaction.atomic
-def erase_what_a_link_gave(neighbor, *, requests=(), offers=()):
+def erase_what_a_link_gave(neighbor, *, status_token=None, offer_token=None):
     """A neighbor's own "delete my contact details", from one private link: a status page
-    (its `requests`) or an offer page (its `offers`, which end: nobody could reach their
-    giver any more).
+    (`status_token`) or an offer page (`offer_token`, whose offers end: nobody could reach
+    their giver any more).
 
-    Whoever holds a link may delete only what they gave with it. When everything on the
-    record came through this link, the record is erased. When other submissions share it
-    (the same phone asked before, saying nothing new), this link's requests and offers
-    move to a record of their own, which is erased, and the rest stays as it is: knowing
-    someone's phone number is not enough to delete their details."""
+    The link that made the record (it holds the record's first request or offer) erases
+    it, whatever joined it later. A link that joined a record made by another submission
+    (typing exactly the same details) takes only its own requests and offers off it, to a
+    record of their own, which is erased: whoever typed someone's details cannot delete
+    the record of the person who gave them first."""
     neighbor = Neighbor.objects.select_for_update().get(pk=neighbor.pk)
-    request_ids = [aid_request.pk for aid_request in requests]
-    offer_ids = [offer.pk for offer in offers]
-    for offer in Offer.objects.filter(pk__in=offer_ids).standing():
+    requests = neighbor.requests.filter(status_token=status_token) if status_token else None
+    offers = neighbor.offers.filter(token=offer_token) if offer_token else None
+    for offer in (offers or Offer.objects.none()).exclude(status=OfferStatus.FINISHED):
         offer.move_to(OfferStatus.FINISHED)
     if neighbor.contact_erased_at is not None:
         return neighbor
-    shared = (
-        neighbor.requests.exclude(pk__in=request_ids).exists()
-        or neighbor.offers.exclude(pk__in=offer_ids).exists()
-    )
-    if shared:
+    if not _made_the_record(neighbor, requests, offers):
         own = Neighbor.objects.create(language=neighbor.language, pod=neighbor.pod)
-        Request.objects.filter(pk__in=request_ids).update(neighbor=own)
-        Offer.objects.filter(pk__in=offer_ids).update(neighbor=own)
+        for rows in (requests, offers):
+            if rows is not None:
+                rows.update(neighbor=own)
         neighbor = own
     return erase_neighbor_contact_details(neighbor, by_neighbor=True)
+
+
+def _made_the_record(neighbor, requests, offers):
+    """Whether the link's rows (`requests`, `offers`: querysets or None) include the
+    record's first request or offer."""
+    firsts = []
+    for everything, the_links in ((neighbor.requests, requests), (neighbor.offers, offers)):
+        first = everything.order_by("created_at", "pk").values_list("created_at", "pk").first()
+        if first is not None:
+            created_at, pk = first
+            firsts.append((created_at, the_links is not None and the_links.filter(pk=pk).exists()))
+    return not firsts or min(firsts)[1]
 
 
 def status_url(token, *, absolute=True):

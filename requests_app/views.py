@@ -206,7 +206,7 @@ def erase_contact(request, token):
     """Delete my contact details: at once, for good, and the page says what it means."""
     requests = _requests_for_token(token)
     if request.method == "POST":
-        erase_what_a_link_gave(requests[0].neighbor, requests=requests)
+        erase_what_a_link_gave(requests[0].neighbor, status_token=token)
         messages.success(
             request,
             _(
@@ -307,7 +307,7 @@ def erase_offer_contact(request, token):
     nobody could reach their giver any more."""
     offers = _offers_for_token(token)
     if request.method == "POST":
-        erase_what_a_link_gave(offers[0].neighbor, offers=offers)
+        erase_what_a_link_gave(offers[0].neighbor, offer_token=token)
         messages.success(
             request,
             _(

@@ -20,7 +20,6 @@ from tests.factories import (
     make_category,
     make_neighbor,
     make_pod,
-    make_request,
 )
 
 pytestmark = pytest.mark.django_db
@@ -217,21 +216,12 @@ def test_arabic_and_zero_width_marks_are_welcome(client, groceries):
     assert Request.objects.get().details == details
 
 
-def test_a_returning_neighbor_who_says_nothing_new_is_one_record(client, groceries):
-    existing = make_neighbor(
-        name="Rosa",
-        phone="+16175550142",
-        email="rosa@example.org",
-        address="12 Moody St",
-        preferred_contact="call",
-    )
-    # Only the phone this time, written another way; the rest left blank or the same.
-    client.post(
-        url("ask"),
-        ask_data(phone="(617) 555-0142", name="Rosa", email="", address="", best_time=""),
-    )
+def test_a_returning_neighbor_who_types_the_same_details_is_one_record(client, groceries):
+    client.post(url("ask"), ask_data(phone="617-555-0142"))
+    # The same details again, the phone written another way.
+    client.post(url("ask"), ask_data(phone="(617) 555 0142"))
     assert Neighbor.objects.count() == 1
-    assert Request.objects.get().neighbor == existing
+    assert Request.objects.count() == 2
 
 
 def test_what_a_returning_neighbor_types_anew_is_kept_and_nothing_on_file_changes(
@@ -407,23 +397,34 @@ def test_the_arabic_email_keeps_the_phone_number_left_to_right(
     assert number in html
 
 
-def test_an_unticked_whatsapp_box_is_not_something_new(client, groceries):
-    existing = make_neighbor(phone="+16175550142", whatsapp_ok=True, preferred_contact="call")
-    client.post(url("ask"), ask_data(name="", address="", best_time="", whatsapp_ok=""))
-    assert Request.objects.get().neighbor == existing
-
-
-def test_knowing_someones_phone_number_is_not_enough_to_delete_their_details(client, groceries):
-    """Rosa asked with her phone. Someone else asks with Rosa's number and nothing new, so
-    their request joins Rosa's record; deleting "my" details from their own link takes
-    only their own request off it."""
-    rosa = make_neighbor(name="", phone="+16175550142", preferred_contact="call")
-    hers = make_request(neighbor=rosa, category=groceries)
+def test_someone_typing_only_a_known_phone_number_learns_nothing_of_its_owner(client, groceries):
+    """Rosa gave her name and address. Someone types only her phone number: their request
+    gets a record of its own, so the volunteer who helps them never sees Rosa's address,
+    and cannot write it into a message that the sender would read."""
+    rosa = make_neighbor(
+        name="Rosa", phone="+16175550142", address="77 Sentinel St", preferred_contact="call"
+    )
     client.post(url("ask"), ask_data(name="", address="", best_time=""))
-    theirs = Request.objects.exclude(pk=hers.pk).get()
-    assert theirs.neighbor == rosa  # they said nothing new
+    theirs = Request.objects.get()
+    assert theirs.neighbor != rosa
+    assert (theirs.neighbor.name, theirs.neighbor.address) == ("", "")
 
-    client.post(url("erase_contact", "en", theirs.status_token))
+
+def erase(client, aid_request):
+    client.post(url("erase_contact", "en", aid_request.status_token))
+
+
+def test_whoever_typed_someones_details_cannot_delete_their_record(client, groceries):
+    """Rosa asked first. Someone else types exactly her details and joins her record;
+    deleting "my" details from their own link takes only their request off it."""
+    client.post(url("ask"), ask_data())
+    hers = Request.objects.get()
+    rosa = hers.neighbor
+    client.post(url("ask"), ask_data())
+    theirs = Request.objects.exclude(pk=hers.pk).get()
+    assert theirs.neighbor == rosa
+
+    erase(client, theirs)
 
     rosa.refresh_from_db()
     assert (rosa.phone, rosa.contact_erased_at) == ("+16175550142", None)
@@ -433,3 +434,17 @@ def test_knowing_someones_phone_number_is_not_enough_to_delete_their_details(cli
     assert (theirs.neighbor.phone, theirs.neighbor.contact_erased_at is not None) == ("", True)
     assert theirs.events.filter(kind=EventKind.CONTACT_ERASED).exists()
     assert not hers.events.filter(kind=EventKind.CONTACT_ERASED).exists()
+
+
+def test_the_first_to_give_their_details_deletes_them_whatever_joined_later(client, groceries):
+    client.post(url("ask"), ask_data())
+    hers = Request.objects.get()
+    client.post(url("ask"), ask_data())  # the same details again, from another link
+
+    erase(client, hers)
+
+    assert Neighbor.objects.count() == 1
+    rosa = Neighbor.objects.get()
+    assert (rosa.name, rosa.phone, rosa.address) == ("", "", "")
+    assert rosa.contact_erased_at is not None
+    assert Request.objects.filter(neighbor=rosa).count() == 2

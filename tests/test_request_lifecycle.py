@@ -281,7 +281,10 @@ def _reads_under_a_lock(method):
 def test_every_change_that_locks_its_row_is_one_transaction(method):
     """select_for_update outside a transaction is an error on PostgreSQL; tests run inside
     one, so only this check sees a transition that lost its @transaction.atomic."""
-    assert hasattr(method, "__wrapped__"), f"{method.__qualname__} is not @transaction.atomic"
+    wrappers = [cell.cell_contents for cell in method.__closure__ or ()]
+    assert any(isinstance(wrapper, transaction.Atomic) for wrapper in wrappers), (
+        f"{method.__qualname__} is not @transaction.atomic"
+    )
 
 
 @pytest.mark.django_db(transaction=True)

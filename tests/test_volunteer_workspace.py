@@ -422,12 +422,13 @@ def test_a_point_person_reassigns_and_reopens(client, point_person, open_request
 
 
 def test_a_volunteer_takes_a_phone_request_for_a_known_neighbor(client, volunteer, open_request):
-    # What the neighbor says on the phone, nothing new: the same record.
+    # What the neighbor says on the phone is what is on file: the same record.
     data = ask_data(
         channel="phone",
         phone="617 555 0142",
+        email="rosa@example.org",
         language="es",
-        address="",
+        address="77 Sentinel St",
         best_time="",
         preferred_contact="",
         share_with_point_people="yes",
@@ -683,11 +684,16 @@ def test_only_an_outcome_someone_can_tell_asks_for_a_phone_call(
     assert client.post(url("told", phone_only.reference)).status_code == 302
     assert not phone_only.events.filter(kind=EventKind.TOLD_NEIGHBOR).exists()
 
-    # A point person the neighbor did not agree to: they cannot reach them, nor press it.
+    # A point person the neighbor did not agree to: they cannot reach them, so they are
+    # not asked to call, and cannot press it.
     private = make_request(pod=pod, neighbor=make_neighbor(email="", share_with_point_people=False))
+    private.triage(by=point_person.user, pod=pod, urgency=2)
     private.claim(volunteer)
-    private.close(RequestStatus.FULFILLED, by=volunteer.user)
     signed_in(client, point_person)
+    html = client.post(
+        url("close", private.reference), {"outcome": RequestStatus.FULFILLED}, follow=True
+    ).content.decode()
+    assert "has no email" not in html
     assert (
         url("told", private.reference)
         not in client.get(url("request", private.reference)).content.decode()

@@ -452,7 +452,7 @@ def close(request, reference, *, role):
         else:
             if emailed:
                 messages.success(request, _("Closed. We emailed the neighbor the outcome."))
-            elif aid_request.has_outcome_to_tell:
+            elif aid_request.has_outcome_to_tell and role.can_see_contact(aid_request):
                 messages.warning(
                     request,
                     _(
