@@ -202,24 +202,28 @@ def withdraw(request, token, reference):
     )
 
 
-def erase_contact(request, token):
-    """Delete my contact details: at once, for good, and the page says what it means."""
-    requests = _requests_for_token(token)
+def _erase_contact_page(request, neighbor, *, back, done, **link):
+    """Delete my contact details, from a private link (`link`: its token): the page says
+    what it means, the POST does it (erase_what_a_link_gave) and goes `back`."""
     if request.method == "POST":
-        erase_what_a_link_gave(requests[0].neighbor, status_token=token)
-        messages.success(
-            request,
-            _(
-                "Your contact details are deleted. Your requests stay, without your name or how to reach you."
-            ),
-        )
-        return redirect("requests_app:status", token=token)
-    return _private(
-        render(
-            request,
-            "requests_app/erase_contact.html",
-            {"back": reverse("requests_app:status", args=[token])},
-        )
+        erase_what_a_link_gave(neighbor, **link)
+        messages.success(request, done)
+        return redirect(back)
+    context = {"back": back, "offers": "offer_token" in link}
+    return _private(render(request, "requests_app/erase_contact.html", context))
+
+
+def erase_contact(request, token):
+    """Delete my contact details, from the status page: the requests stay, anonymous."""
+    requests = _requests_for_token(token)
+    return _erase_contact_page(
+        request,
+        requests[0].neighbor,
+        status_token=token,
+        back=reverse("requests_app:status", args=[token]),
+        done=_(
+            "Your contact details are deleted. Your requests stay, without your name or how to reach you."
+        ),
     )
 
 
@@ -306,21 +310,14 @@ def erase_offer_contact(request, token):
     """Delete my contact details, from an offer's private page: the offers end too, since
     nobody could reach their giver any more."""
     offers = _offers_for_token(token)
-    if request.method == "POST":
-        erase_what_a_link_gave(offers[0].neighbor, offer_token=token)
-        messages.success(
-            request,
-            _(
-                "Your contact details are deleted and your offers have ended. Thank you for offering."
-            ),
-        )
-        return redirect("requests_app:offer_manage", token=token)
-    return _private(
-        render(
-            request,
-            "requests_app/erase_contact.html",
-            {"back": reverse("requests_app:offer_manage", args=[token]), "offers": offers},
-        )
+    return _erase_contact_page(
+        request,
+        offers[0].neighbor,
+        offer_token=token,
+        back=reverse("requests_app:offer_manage", args=[token]),
+        done=_(
+            "Your contact details are deleted and your offers have ended. Thank you for offering."
+        ),
     )
 
 
