@@ -76,7 +76,18 @@ PUBLIC_CHOICES = (Pod, Category)
 FRESH_START_MARGIN_SECONDS = 3600
 
 
-class PublicForm(forms.Form):
+class NothingCutOff:
+    """No maxlength in the page: a browser cuts pasted text there without a word. The
+    length is checked when the form is sent, and a text too long comes back whole, with
+    the error, in the reader's language."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.pop("maxlength", None)
+
+
+class PublicForm(NothingCutOff, forms.Form):
     """What every public form has: a honeypot, a signed start time, and no control
     characters in any text. Errors keep every typed value."""
 

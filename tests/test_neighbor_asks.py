@@ -448,3 +448,16 @@ def test_the_first_to_give_their_details_deletes_them_whatever_joined_later(clie
     assert (rosa.name, rosa.phone, rosa.address) == ("", "", "")
     assert rosa.contact_erased_at is not None
     assert Request.objects.filter(neighbor=rosa).count() == 2
+
+
+def test_a_long_pasted_text_is_never_cut_off_by_the_page(client, groceries):
+    """A browser cuts pasted text at a field's maxlength without a word; there is none,
+    and a text too long comes back whole with the reason, in the neighbor's language."""
+    assert "maxlength" not in client.get(url("ask", "es")).content.decode()
+    pasted = "Arroz y leche. " * 160  # 2,400 characters
+    response = client.post(url("ask", "es"), ask_data(details=pasted, language="es"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert pasted.strip() in html
+    assert "menos de 2000 caracteres" in html  # the limit, said in Spanish by the field
+    assert not Request.objects.exists()

@@ -714,3 +714,9 @@ def test_a_translation_refused_for_a_note_shows_its_error_under_the_details(
     assert response.status_code == 400
     assert html.count("invalid-feedback") == 1
     assert html.index("invalid-feedback") < html.index("Called twice")
+
+
+def test_nothing_a_volunteer_pastes_is_cut_off_by_the_request_page(client, volunteer, open_request):
+    open_request.claim(volunteer)
+    page = signed_in(client, volunteer).get(url("request", open_request.reference))
+    assert "maxlength" not in page.content.decode()

@@ -13,6 +13,7 @@ from requests_app.forms import (
     PUBLIC_CHOICES,
     AskForm,
     CategoryChoiceField,
+    NothingCutOff,
     PhoneField,
     PublicForm,
     reject_control_characters,
@@ -185,7 +186,7 @@ class QueueFilterForm(forms.Form):
         return self.needs.get(self.cleaned_data["need"], (None,))[0]
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(NothingCutOff, forms.Form):
     reason = forms.CharField(
         label=_("A few words for the pod (they will see this)"),
         max_length=500,
@@ -194,7 +195,7 @@ class ReasonForm(forms.Form):
     )
 
 
-class TextForm(forms.Form):
+class TextForm(NothingCutOff, forms.Form):
     text = forms.CharField(
         label=_("Text"),
         max_length=2000,
@@ -203,7 +204,7 @@ class TextForm(forms.Form):
     )
 
 
-class AttemptForm(forms.Form):
+class AttemptForm(NothingCutOff, forms.Form):
     text = forms.CharField(
         label=_("What happened? (optional)"),
         required=False,
@@ -213,7 +214,7 @@ class AttemptForm(forms.Form):
     )
 
 
-class CloseForm(forms.Form):
+class CloseForm(NothingCutOff, forms.Form):
     outcome = forms.ChoiceField(
         label=_("Outcome"),
         choices=[(status, status.label) for status in RequestStatus if status in CLOSED],
@@ -344,7 +345,7 @@ class RepeatForm(forms.Form):
         return cleaned
 
 
-class TranslationForm(forms.Form):
+class TranslationForm(NothingCutOff, forms.Form):
     """A volunteer's translation of a request's details or of a message."""
 
     language = forms.ChoiceField(label=_("Into"), choices=LANGUAGE_CHOICES)
