@@ -38,7 +38,7 @@ def find_or_create_neighbor(*, phone="", email="", **details):
     So nothing on an existing record changes, nothing typed is lost, and nothing on file
     reaches whoever is submitting: the volunteers helping with their request see only what
     they typed, never the address or name someone else gave with the same phone number. A
-    coordinator merges or updates records in the admin."""
+    coordinator can update a record, or move a request to another record, in the admin."""
     typed = {"phone": phone, "email": email.strip().lower(), **details}
     if phone or typed["email"]:
         known = Neighbor.objects.filter(contact_erased_at__isnull=True)
