@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 
 def find_or_create_neighbor(*, phone="", email="", **details):
-    """A returning neighbor who types exactly what is on file (the same phone or email,
+    """A returning neighbor who types exactly what is on file (the same phone and email,
     name, address, ways to reach them, language and consent) joins their record; anything
     else makes a record of its own, with everything typed now.
 
@@ -42,7 +42,10 @@ def find_or_create_neighbor(*, phone="", email="", **details):
     typed = {"phone": phone, "email": email.strip().lower(), **details}
     if phone or typed["email"]:
         known = Neighbor.objects.filter(contact_erased_at__isnull=True)
-        same = known.filter(Neighbor.saying_the_same(typed)).order_by("pk").first()
+        # Locked: a record being erased at this moment is not joined (PostgreSQL reads
+        # it again once the erasure commits, and it no longer matches).
+        matching = known.filter(Neighbor.saying_the_same(typed)).order_by("pk")
+        same = matching.select_for_update().first()
         if same is not None:
             return same
     return Neighbor.objects.create(**typed)
@@ -146,30 +149,43 @@ def erase_neighbor_contact_details(neighbor, *, by=None, by_neighbor=False, why=
 
 
 @transaction.atomic
-def erase_what_a_link_gave(neighbor, *, status_token=None, offer_token=None):
+def erase_what_a_link_gave(*, status_token=None, offer_token=None):
     """A neighbor's own "delete my contact details", from one private link: a status page
-    (`status_token`) or an offer page (`offer_token`, whose offers end: nobody could reach
-    their giver any more).
+    (`status_token`) or an offer page (`offer_token`), for each record its requests or
+    offers are on (a coordinator may have moved some to another).
 
-    The link that made the record (it holds the record's first request or offer) erases
-    it, whatever joined it later. A link that joined a record made by another submission
-    (typing exactly the same details) takes only its own requests and offers off it, to a
-    record of their own, which is erased: whoever typed someone's details cannot delete
-    the record of the person who gave them first."""
-    neighbor = Neighbor.objects.select_for_update().get(pk=neighbor.pk)
-    requests = neighbor.requests.filter(status_token=status_token) if status_token else None
-    offers = neighbor.offers.filter(token=offer_token) if offer_token else None
-    for offer in (offers or Offer.objects.none()).exclude(status=OfferStatus.FINISHED):
-        offer.move_to(OfferStatus.FINISHED)
-    if neighbor.contact_erased_at is not None:
-        return neighbor
-    if not _made_the_record(neighbor, requests, offers):
+    The link that made a record (it holds the record's first request or offer) erases
+    it, whatever joined it later, and ends its offers: nobody could reach their giver.
+    A link that joined a record made by another submission (typing exactly the same
+    details) takes only its own requests and offers off it, to a record of their own,
+    which is erased: whoever typed someone's details cannot delete the record of the
+    person who gave them first."""
+    requests = Request.objects.filter(status_token=status_token) if status_token else None
+    offers = Offer.objects.filter(token=offer_token) if offer_token else None
+    on_records = {
+        pk
+        for rows in (requests, offers)
+        if rows is not None
+        for pk in rows.exclude(neighbor=None).values_list("neighbor", flat=True)
+    }
+    for neighbor in Neighbor.objects.filter(pk__in=on_records).order_by("pk").select_for_update():
+        _erase_what_a_link_gave_on(neighbor, requests, offers)
+
+
+def _erase_what_a_link_gave_on(neighbor, requests, offers):
+    mine = [
+        rows.filter(neighbor=neighbor) if rows is not None else None for rows in (requests, offers)
+    ]
+    if not _made_the_record(neighbor, *mine):
         own = Neighbor.objects.create(language=neighbor.language, pod=neighbor.pod)
-        for rows in (requests, offers):
+        for rows in mine:
             if rows is not None:
                 rows.update(neighbor=own)
         neighbor = own
-    return erase_neighbor_contact_details(neighbor, by_neighbor=True)
+    for offer in neighbor.offers.exclude(status=OfferStatus.FINISHED):
+        offer.move_to(OfferStatus.FINISHED)
+    if neighbor.contact_erased_at is None:
+        erase_neighbor_contact_details(neighbor, by_neighbor=True)
 
 
 def _made_the_record(neighbor, requests, offers):

@@ -202,11 +202,11 @@ def withdraw(request, token, reference):
     )
 
 
-def _erase_contact_page(request, neighbor, *, back, done, **link):
+def _erase_contact_page(request, *, back, done, **link):
     """Delete my contact details, from a private link (`link`: its token): the page says
     what it means, the POST does it (erase_what_a_link_gave) and goes `back`."""
     if request.method == "POST":
-        erase_what_a_link_gave(neighbor, **link)
+        erase_what_a_link_gave(**link)
         messages.success(request, done)
         return redirect(back)
     context = {"back": back, "offers": "offer_token" in link}
@@ -215,10 +215,9 @@ def _erase_contact_page(request, neighbor, *, back, done, **link):
 
 def erase_contact(request, token):
     """Delete my contact details, from the status page: the requests stay, anonymous."""
-    requests = _requests_for_token(token)
+    _requests_for_token(token)  # a 404 for a link that is nobody's
     return _erase_contact_page(
         request,
-        requests[0].neighbor,
         status_token=token,
         back=reverse("requests_app:status", args=[token]),
         done=_(
@@ -281,7 +280,8 @@ def offer_manage(request, token):
     context = {
         "offers": offers,
         "token": token,
-        "contact_erased": offers[0].neighbor.contact_erased_at is not None,
+        # An offer a coordinator entered without a neighbor has no details to delete.
+        "contact_erased": getattr(offers[0].neighbor, "contact_erased_at", True) is not None,
     }
     return _private(render(request, "requests_app/offer_manage.html", context))
 
@@ -309,10 +309,9 @@ def end_offer(request, token, reference):
 def erase_offer_contact(request, token):
     """Delete my contact details, from an offer's private page: the offers end too, since
     nobody could reach their giver any more."""
-    offers = _offers_for_token(token)
+    _offers_for_token(token)
     return _erase_contact_page(
         request,
-        offers[0].neighbor,
         offer_token=token,
         back=reverse("requests_app:offer_manage", args=[token]),
         done=_(

@@ -19,6 +19,7 @@ from tests.factories import (
     form_started,
     make_category,
     make_neighbor,
+    make_offer,
     make_pod,
 )
 
@@ -461,3 +462,29 @@ def test_a_long_pasted_text_is_never_cut_off_by_the_page(client, groceries):
     assert pasted.strip() in html
     assert "menos de 2000 caracteres" in html  # the limit, said in Spanish by the field
     assert not Request.objects.exists()
+
+
+def test_the_first_link_ends_every_offer_on_the_record_it_deletes(client, groceries):
+    client.post(url("ask"), ask_data())
+    hers = Request.objects.get()
+    offer = make_offer(neighbor=hers.neighbor, category=groceries)  # joined from an offer link
+
+    erase(client, hers)
+
+    offer.refresh_from_db()
+    assert offer.status == "finished"
+
+
+def test_a_link_whose_requests_sit_on_two_records_deletes_the_details_on_both(client, groceries):
+    client.post(url("ask"), ask_data(needs=[groceries.pk, make_category("meals").pk]))
+    first, second = Request.objects.order_by("pk")
+    # A coordinator moved one of them to another record of the same person.
+    elsewhere = make_neighbor(name="Rosa", phone="+16175550142", address="Moody St")
+    Request.objects.filter(pk=second.pk).update(neighbor=elsewhere)
+
+    erase(client, first)
+
+    for aid_request in (first, second):
+        aid_request.refresh_from_db()
+        assert aid_request.neighbor.contact_erased_at is not None
+        assert aid_request.neighbor.phone == ""
