@@ -280,8 +280,8 @@ def offer_manage(request, token):
     context = {
         "offers": offers,
         "token": token,
-        # An offer a coordinator entered without a neighbor has no details to delete.
-        "contact_erased": getattr(offers[0].neighbor, "contact_erased_at", True) is not None,
+        # None for a volunteer's own offer: no neighbor's details to delete.
+        "neighbor": offers[0].neighbor,
     }
     return _private(render(request, "requests_app/offer_manage.html", context))
 

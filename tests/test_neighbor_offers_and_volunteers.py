@@ -5,7 +5,13 @@ from django.urls import reverse
 from django.utils import translation
 
 from requests_app.models import Neighbor, Offer, OfferStatus
-from tests.factories import form_started, make_category, make_pod, make_resource
+from tests.factories import (
+    form_started,
+    make_category,
+    make_pod,
+    make_resource,
+    make_volunteer,
+)
 from volunteers.models import Volunteer
 
 pytestmark = pytest.mark.django_db
@@ -232,3 +238,12 @@ def test_every_public_page_renders_in_every_language(client, rides, name, langua
     response = client.get(url(name, language))
     assert response.status_code == 200
     assert f'lang="{language}"' in response.content.decode()
+
+
+def test_a_volunteers_own_offer_still_opens_its_page(client, rides):
+    """An offer a volunteer gives has no neighbor record behind it."""
+    offer = Offer.objects.create(category=rides, volunteer=make_volunteer("Ben"))
+    response = client.get(url("requests_app:offer_manage", "en", offer.token))
+    assert response.status_code == 200
+    assert offer.reference in response.content.decode()
+    assert "Delete my contact details" not in response.content.decode()
