@@ -63,6 +63,11 @@ class Role:
             self.leads(aid_request) and aid_request.neighbor.share_with_point_people
         )
 
+    def can_tell_outcome(self, aid_request):
+        """Tell a phone-only neighbor how it ended: an outcome to tell, and someone who
+        may reach them now."""
+        return aid_request.has_outcome_to_tell and self.can_see_contact(aid_request)
+
     def can_manage(self, aid_request):
         """Release, message, note attempts, close: the claimer and those who run the pod."""
         return self.coordinator or self.claimed(aid_request) or self.leads(aid_request)

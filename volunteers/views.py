@@ -263,8 +263,7 @@ def _request_page(request, role, aid_request, *, status=200, **forms):
         "can_triage": role.can_triage(aid_request),
         "can_see_contact": role.can_see_contact(aid_request),
         "can_reopen": role.can_triage(aid_request) and aid_request.is_closed,
-        "can_tell": aid_request.has_outcome_to_tell
-        and role.can_see_contact(aid_request)
+        "can_tell": role.can_tell_outcome(aid_request)
         and not aid_request.told_since_closed(events),
         "offers": offers[:MATCHES_SHOWN],
         "close_form": forms.get("close_form") or CloseForm(),
@@ -452,7 +451,7 @@ def close(request, reference, *, role):
         else:
             if emailed:
                 messages.success(request, _("Closed. We emailed the neighbor the outcome."))
-            elif aid_request.has_outcome_to_tell and role.can_see_contact(aid_request):
+            elif role.can_tell_outcome(aid_request):
                 messages.warning(
                     request,
                     _(
@@ -477,8 +476,7 @@ def close(request, reference, *, role):
 def told(request, reference, *, role):
     """Record that a phone-only neighbor was told the outcome."""
     aid_request = get_request_for(role, reference)
-    # Whoever may reach the neighbor now (volunteers/access.py), about an outcome to tell.
-    if not (aid_request.has_outcome_to_tell and role.can_see_contact(aid_request)):
+    if not role.can_tell_outcome(aid_request):
         return _refuse(request, aid_request)
     try:
         aid_request.tell_outcome(by=request.user)
