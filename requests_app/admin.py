@@ -4,9 +4,11 @@ from django.contrib import admin, messages
 from django.contrib.admin import widgets as admin_widgets
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.template.defaultfilters import yesno
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
@@ -29,6 +31,7 @@ from requests_app.models import (
     Resource,
     normalize_reference,
 )
+from requests_app.services import CannotMerge, check_can_merge, merge_neighbors
 
 
 class KnownIdsOnly:
@@ -148,20 +151,104 @@ class NeighborAdmin(SafeAutocomplete, admin.ModelAdmin):
             "requests_app.view_contact_details"
         )
 
+    actions = ["merge_records"]
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
         if request.method == "GET" and response.status_code == 200:
-            Event.objects.bulk_create(
-                Event(
-                    request_id=pk, kind=EventKind.CONTACT_VIEWED, actor=request.user, text="admin"
-                )
-                for pk in Request.objects.filter(neighbor_id=object_id).values_list("pk", flat=True)
-            )
-            AuditEntry.objects.record(
-                AuditAction.CONTACT_VIEWED, by=request.user, subject=f"neighbor {object_id}"[:40]
-            )
+            self._record_contact_view(request, [object_id])
             add_never_cache_headers(response)
         return response
+
+    def _record_contact_view(self, request, neighbor_ids):
+        """A look at these records' contact details, on each of their requests' timelines
+        and on the audit trail."""
+        Event.objects.bulk_create(
+            Event(request_id=pk, kind=EventKind.CONTACT_VIEWED, actor=request.user, text="admin")
+            for pk in Request.objects.filter(neighbor_id__in=neighbor_ids).values_list(
+                "pk", flat=True
+            )
+        )
+        AuditEntry.objects.record_each(
+            AuditAction.CONTACT_VIEWED,
+            [f"neighbor {pk}"[:40] for pk in neighbor_ids],
+            by=request.user,
+        )
+
+    @admin.action(description=_("Join records of the same neighbor"), permissions=["change"])
+    def merge_records(self, request, queryset):
+        records = list(
+            queryset.annotate(
+                request_count=models.Count("requests", distinct=True),
+                offer_count=models.Count("offers", distinct=True),
+            )
+            .select_related("pod")
+            .order_by("pk")
+        )
+        form = MergeNeighborsForm(records, request.POST if "apply" in request.POST else None)
+        try:
+            check_can_merge(records)
+            if not form.is_valid():
+                self._record_contact_view(request, [record.pk for record in records])
+                response = TemplateResponse(
+                    request,
+                    "admin/requests_app/neighbor/merge.html",
+                    {
+                        **self.admin_site.each_context(request),
+                        "title": _("Join records of the same neighbor"),
+                        "form": form,
+                        "records": records,
+                        "rows": _side_by_side(records),
+                        "opts": self.model._meta,
+                    },
+                )
+                add_never_cache_headers(response)
+                return response
+            keep = merge_neighbors(form.cleaned_data["keep"], records, by=request.user)
+        except CannotMerge as refusal:
+            self.message_user(request, str(refusal), level=messages.ERROR)
+            return None
+        joined = len(records) - 1
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d record joined into %(neighbor)s.",
+                "%(count)d records joined into %(neighbor)s.",
+                joined,
+            )
+            % {"count": joined, "neighbor": keep},
+        )
+        return None
+
+
+def _side_by_side(records):
+    """What each record says, a line per field and a column per record, so a coordinator
+    can compare them: (label, text direction, values)."""
+    fields = [
+        (_("Name"), "auto", lambda record: record.name),
+        (_("Phone"), "ltr", lambda record: record.phone),
+        (_("Email"), "ltr", lambda record: record.email),
+        (_("Address"), "auto", lambda record: record.address),
+        (_("Best time"), "auto", lambda record: record.best_time),
+        (_("Language"), "auto", lambda record: record.get_language_display()),
+        (_("Pod"), "auto", lambda record: record.pod or ""),
+        (_("Point people may see"), "auto", lambda record: yesno(record.share_with_point_people)),
+        (_("Requests"), "auto", lambda record: record.request_count),
+        (_("Offers"), "auto", lambda record: record.offer_count),
+        (_("Created"), "auto", lambda record: date_format(record.created_at, "SHORT_DATE_FORMAT")),
+    ]
+    return [(label, direction, [value(r) for r in records]) for label, direction, value in fields]
+
+
+class MergeNeighborsForm(forms.Form):
+    def __init__(self, records, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["keep"] = forms.ModelChoiceField(
+            label=_("Record to keep"),
+            queryset=Neighbor.objects.filter(pk__in=[record.pk for record in records]),
+            widget=forms.RadioSelect,
+            error_messages={"required": _("Choose the record to keep.")},
+        )
 
 
 class EventInline(admin.TabularInline):

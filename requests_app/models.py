@@ -996,6 +996,7 @@ class EventKind(models.TextChoices):
     CONTACT_EXPORTED = "exported", _("Contact details exported")
     REPEAT_STOPPED = "nomore", _("Stopped repeating")
     REPEAT_SET = "repeat", _("Set to repeat")
+    NEIGHBOR_MERGED = "merged", _("Joined with another record of the same neighbor")
 
 
 class AuditAction(models.TextChoices):
@@ -1013,6 +1014,7 @@ class AuditAction(models.TextChoices):
     TWO_FACTOR_FAILED = "2fa_failed", _("Two-step code wrong")
     VOLUNTEER_DEACTIVATED = "deactivated", _("Volunteer deactivated")
     REMOVED_FROM_POD = "left_pod", _("Removed from a pod")
+    NEIGHBORS_MERGED = "merged", _("Neighbor records joined")
 
 
 # What also goes on the audit trail that coordinators read (AuditEntry, below).

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from requests_app.models import (
     AuditAction,
@@ -239,3 +240,63 @@ def email_neighbor(neighbor, template, *, status_token, to=None, **context):
             # The error names the address (SMTPRecipientsRefused does), and whatever logs
             # it next would keep it: say which neighbor, by record number, instead.
             logger.error("Could not email neighbor %s (%s)", neighbor.pk, type(error).__name__)
+
+
+class CannotMerge(Exception):
+    """Records that must not become one; the message says why, for the coordinator."""
+
+
+def check_can_merge(records):
+    """Raise CannotMerge unless `records` (Neighbor rows) may be joined into one."""
+    if len(records) < 2:
+        raise CannotMerge(_("Choose at least two records of the same neighbor."))
+    if any(record.contact_erased_at is not None for record in records):
+        raise CannotMerge(
+            _(
+                "Records whose contact details were erased cannot be joined: their requests "
+                "stay anonymous."
+            )
+        )
+
+
+@transaction.atomic
+def merge_neighbors(keep, others, *, by):
+    """A coordinator knows these records are one person (they typed their details a little
+    differently each time): every request and offer moves to `keep`, whose contact details
+    everyone helping them now sees, and the other records are deleted with what they said.
+
+    Consent to the pod's point people stays only if every record gave it. The longest
+    "keep until" stays, with its reason. Records whose details were erased are never
+    merged: their requests stay anonymous, as the neighbor or the retention rules asked."""
+    ids = {keep.pk, *(other.pk for other in others)}
+    records = {
+        record.pk: record
+        for record in Neighbor.objects.filter(pk__in=ids).select_for_update().order_by("pk")
+    }
+    if len(records) != len(ids):
+        raise CannotMerge(_("One of these records was deleted meanwhile. Start again."))
+    check_can_merge(list(records.values()))
+    keep = records[keep.pk]
+    others = [record for pk, record in records.items() if pk != keep.pk]
+    moved = list(Request.objects.filter(neighbor__in=others).values_list("pk", flat=True))
+    Request.objects.filter(pk__in=moved).update(neighbor=keep)
+    Offer.objects.filter(neighbor__in=others).update(neighbor=keep)
+    Event.objects.bulk_create(
+        Event(request_id=pk, kind=EventKind.NEIGHBOR_MERGED, actor=by) for pk in moved
+    )
+    keep.share_with_point_people = all(r.share_with_point_people for r in records.values())
+    keep.pod_id = keep.pod_id or next((o.pod_id for o in others if o.pod_id), None)
+    longest = max(
+        (r for r in records.values() if r.keep_until), key=lambda r: r.keep_until, default=None
+    )
+    if longest is not None:
+        keep.keep_until, keep.keep_reason = longest.keep_until, longest.keep_reason
+    keep.save(update_fields=["share_with_point_people", "pod", "keep_until", "keep_reason"])
+    Neighbor.objects.filter(pk__in=[other.pk for other in others]).delete()
+    AuditEntry.objects.record(
+        AuditAction.NEIGHBORS_MERGED,
+        by=by,
+        subject=f"neighbor {keep.pk}",
+        detail="joined " + ", ".join(f"neighbor {other.pk}" for other in others),
+    )
+    return keep

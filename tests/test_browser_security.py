@@ -245,16 +245,27 @@ def admin_pages(superuser):
 
 
 def bulk_action_pages(walker):
-    """The confirmation pages of the request list's bulk actions, reached as a coordinator
-    reaches them: tick a row, choose the action, press Go."""
+    """The confirmation pages of the admin's bulk actions, reached as a coordinator
+    reaches them: tick rows, choose the action, press Go. Joining two neighbor records
+    goes on to its end: choose the one to keep, press the button."""
     page = walker.page
-    for action in ["assign_pod", "close_as_duplicate"]:
-        walker.open("/en/admin/requests_app/request/")
-        page.locator("input.action-select").first.check()
+    for path, action, rows in [
+        ("/en/admin/requests_app/request/", "assign_pod", 1),
+        ("/en/admin/requests_app/request/", "close_as_duplicate", 1),
+        ("/en/admin/requests_app/neighbor/", "merge_records", 2),
+    ]:
+        walker.open(path)
+        for row in range(rows):
+            page.locator("input.action-select").nth(row).check()
         page.select_option('select[name="action"]', action)
         with page.expect_navigation() as navigation:
             page.locator('button[name="index"]').click()
         walker.check(f"admin bulk action {action}", navigation.value)
+    page.locator('input[name="keep"]').first.check()
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Join into the record chosen").click()
+    walker.check("admin neighbor records joined", navigation.value)
+    assert "1 record joined into Neighbor #" in page.content()
 
 
 def test_no_page_breaks_the_content_security_policy(walker_for, live_server, network):
