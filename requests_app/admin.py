@@ -15,7 +15,7 @@ from modeltranslation.admin import TranslationAdmin
 
 from requests_app.admin_paging import DropDownFilter, SeekPaging
 from requests_app.exports import export_requests
-from requests_app.forms import ContactForm
+from requests_app.forms import ContactForm, NothingCutOff
 from requests_app.models import (
     AuditAction,
     AuditEntry,
@@ -64,6 +64,18 @@ class AutocompleteSelectMultiple(KnownIdsOnly, admin_widgets.AutocompleteSelectM
     pass
 
 
+class NothingCutOffInTheAdmin:
+    """No maxlength in the admin's forms either (requests_app.forms.NothingCutOff): a
+    description pasted into a resource comes back whole, with the limit, instead of cut
+    by the browser without a word."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None:
+            formfield.widget.attrs.pop("maxlength", None)
+        return formfield
+
+
 class SafeAutocomplete:
     """A ModelAdmin whose autocomplete fields survive a tampered id (KnownIdsOnly)."""
 
@@ -84,7 +96,7 @@ class SafeAutocomplete:
 
 
 @admin.register(Category)
-class CategoryAdmin(TranslationAdmin):
+class CategoryAdmin(NothingCutOffInTheAdmin, TranslationAdmin):
     list_display = ["name", "slug", "applies_to", "order", "active"]
     list_editable = ["order", "active"]
     list_filter = ["applies_to", "active"]
@@ -119,7 +131,7 @@ class NeighborForm(forms.ModelForm):
 
 
 @admin.register(Neighbor)
-class NeighborAdmin(SafeAutocomplete, admin.ModelAdmin):
+class NeighborAdmin(NothingCutOffInTheAdmin, SafeAutocomplete, admin.ModelAdmin):
     """Contact details in the admin: only for those allowed to see them, and every look is
     recorded on the neighbor's requests, as in the workspace."""
 
@@ -306,7 +318,9 @@ class HidesTheNeighbor:
 
 
 @admin.register(Request)
-class RequestAdmin(SeekPaging, HidesTheNeighbor, SafeAutocomplete, admin.ModelAdmin):
+class RequestAdmin(
+    NothingCutOffInTheAdmin, SeekPaging, HidesTheNeighbor, SafeAutocomplete, admin.ModelAdmin
+):
     list_display = ["reference", "category", "pod", "urgency", "language", "status", "created_at"]
     # Dates by "today, past 7 days, this month, this year" rather than a date hierarchy,
     # whose month links cost a full scan of the table on every visit (130 ms for 100,000
@@ -443,7 +457,7 @@ class AssignPodForm(forms.Form):
     )
 
 
-class DuplicateOfForm(forms.Form):
+class DuplicateOfForm(NothingCutOff, forms.Form):
     reference = forms.CharField(label=_("Reference of the request to keep"), max_length=12)
 
     def clean_reference(self):
@@ -493,7 +507,7 @@ class EventAdmin(SeekPaging, ReadOnlyAdmin):
 
 
 @admin.register(Offer)
-class OfferAdmin(HidesTheNeighbor, SafeAutocomplete, admin.ModelAdmin):
+class OfferAdmin(NothingCutOffInTheAdmin, HidesTheNeighbor, SafeAutocomplete, admin.ModelAdmin):
     list_display = ["reference", "category", "pod", "status", "serves_many", "until", "created_at"]
     list_filter = ["status", "category", "serves_many", "pod"]
     list_select_related = ["category", "pod"]
@@ -503,7 +517,7 @@ class OfferAdmin(HidesTheNeighbor, SafeAutocomplete, admin.ModelAdmin):
 
 
 @admin.register(Resource)
-class ResourceAdmin(TranslationAdmin):
+class ResourceAdmin(NothingCutOffInTheAdmin, TranslationAdmin):
     list_display = ["name", "phone", "active"]
     list_filter = ["active", "categories"]
     search_fields = ["name", "description"]

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from requests_app.models import Event, Offer, Request
+from requests_app.models import Event, Offer, Request, Resource
 from tests.factories import (
     make_neighbor,
     make_offer,
@@ -61,6 +61,23 @@ def test_a_coordinator_can_add_what_people_add_by_hand(coordinator_client, model
     addable = model.__name__ not in {"Event", "Claim", "RateLimitBucket", "AuditEntry"}
     # What may not be done answers 404, as if it were not there (not a telling 403).
     assert response.status_code == (200 if addable else 404)
+    # A browser cuts pasted text at a maxlength without a word: the length is checked
+    # when the form is sent instead (below).
+    assert "maxlength" not in response.content.decode()
+
+
+def test_a_description_too_long_comes_back_whole_with_the_limit(coordinator_client):
+    pasted = ("Open Tuesdays. " * 100).strip()  # 1,499 characters; the limit is 1,000
+
+    response = coordinator_client.post(
+        admin_url(Resource, "add"), {"name_en": "Community fridge", "description_en": pasted}
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "at most 1000 characters (it has 1499)" in html
+    assert pasted in html
+    assert not Resource.objects.exists()
 
 
 def test_nobody_can_edit_or_delete_the_timeline_in_the_admin(client):

@@ -9,7 +9,7 @@ from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from modeltranslation.admin import TranslationAdmin
 
-from requests_app.admin import SafeAutocomplete
+from requests_app.admin import NothingCutOffInTheAdmin, SafeAutocomplete
 from volunteers.models import Pod, Volunteer
 from volunteers.services import (
     approve_volunteer,
@@ -20,7 +20,7 @@ from volunteers.services import (
 
 
 @admin.register(Pod)
-class PodAdmin(SafeAutocomplete, TranslationAdmin):
+class PodAdmin(NothingCutOffInTheAdmin, SafeAutocomplete, TranslationAdmin):
     list_display = ["name", "slug", "area_description", "active"]
     list_filter = ["active"]
     search_fields = ["name", "slug", "area_description"]
@@ -55,7 +55,7 @@ class PendingFilter(admin.SimpleListFilter):
 
 
 @admin.register(Volunteer)
-class VolunteerAdmin(SafeAutocomplete, admin.ModelAdmin):
+class VolunteerAdmin(NothingCutOffInTheAdmin, SafeAutocomplete, admin.ModelAdmin):
     list_display = ["name", "email", "language", "is_approved", "created_at"]
     list_filter = [PendingFilter, "pods", "language"]
     list_select_related = ["user"]
