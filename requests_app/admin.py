@@ -1,21 +1,24 @@
 from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin import widgets as admin_widgets
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import OperationalError, models
+from django.db.models import Exists, OuterRef, Q
 from django.template.defaultfilters import yesno
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from modeltranslation.admin import TranslationAdmin
 
 from requests_app.admin_paging import DropDownFilter, SeekPaging
 from requests_app.exports import export_requests
-from requests_app.forms import ContactForm, NothingCutOff
+from requests_app.forms import ContactForm, NothingCutOff, PhoneField, as_phone_number
 from requests_app.models import (
     AuditAction,
     AuditEntry,
@@ -31,7 +34,7 @@ from requests_app.models import (
     Resource,
     normalize_reference,
 )
-from requests_app.services import CannotMerge, check_can_merge, merge_neighbors
+from requests_app.services import MERGE_AT_MOST, CannotMerge, check_can_merge, merge_neighbors
 
 
 class KnownIdsOnly:
@@ -64,6 +67,21 @@ class AutocompleteSelectMultiple(KnownIdsOnly, admin_widgets.AutocompleteSelectM
     pass
 
 
+class KnownIdsInActions:
+    """An admin action posted with a row id that cannot be one (a tampered post:
+    `_selected_action=abc`) is a server error in Django 5.2; such ids are dropped, and
+    an action with nothing left to act on says so, as for an empty selection."""
+
+    def response_action(self, request, queryset):
+        name = helpers.ACTION_CHECKBOX_NAME
+        posted = request.POST.getlist(name)
+        known = [value for value in posted if _parses(self.model._meta.pk, value)]
+        if len(known) != len(posted):
+            request.POST = request.POST.copy()
+            request.POST.setlist(name, known)
+        return super().response_action(request, queryset)
+
+
 class NothingCutOffInTheAdmin:
     """No maxlength in the admin's forms either (requests_app.forms.NothingCutOff): a
     description pasted into a resource comes back whole, with the limit, instead of cut
@@ -74,6 +92,32 @@ class NothingCutOffInTheAdmin:
         if formfield is not None:
             formfield.widget.attrs.pop("maxlength", None)
         return formfield
+
+
+class PhonesAsPeopleTypeThem:
+    """Phone numbers typed any way in the admin are stored as everywhere else (E.164), so
+    their tel: and WhatsApp links work and a returning neighbor's details still match;
+    and a number searched as it was heard on a call ("617 555 0142") finds them."""
+
+    phone_fields = ()  # model fields edited as phone numbers
+    phone_search_fields = ()  # lookups that a searched phone number is matched against
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in self.phone_fields:
+            return PhoneField(label=capfirst(db_field.verbose_name), required=not db_field.blank)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        number = as_phone_number(search_term) if search_term else ""
+        searched = set(self.get_search_fields(request))
+        lookups = [lookup for lookup in self.phone_search_fields if lookup in searched]
+        if number and lookups:
+            same_number = Q()
+            for lookup in lookups:
+                same_number |= Q(**{lookup: number})
+            results |= queryset.filter(same_number)
+        return results, may_have_duplicates
 
 
 class SafeAutocomplete:
@@ -96,12 +140,32 @@ class SafeAutocomplete:
 
 
 @admin.register(Category)
-class CategoryAdmin(NothingCutOffInTheAdmin, TranslationAdmin):
+class CategoryAdmin(KnownIdsInActions, NothingCutOffInTheAdmin, TranslationAdmin):
     list_display = ["name", "slug", "applies_to", "order", "active"]
     list_editable = ["order", "active"]
     list_filter = ["applies_to", "active"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+
+
+class SharesContactFilter(admin.SimpleListFilter):
+    """Records of one person, made when they typed their details a little differently:
+    the same phone or email on another record whose details are still held."""
+
+    title = _("other records")
+    parameter_name = "shares"
+
+    def lookups(self, request, model_admin):
+        return [("contact", _("Same phone or email as another record"))]
+
+    def queryset(self, request, queryset):
+        if self.value() != "contact":
+            return queryset
+        others = Neighbor.objects.filter(contact_erased_at__isnull=True).exclude(pk=OuterRef("pk"))
+        return queryset.filter(contact_erased_at__isnull=True).filter(
+            Exists(others.filter(phone=OuterRef("phone")).exclude(phone=""))
+            | Exists(others.filter(email=OuterRef("email")).exclude(email=""))
+        )
 
 
 class NeighborForm(forms.ModelForm):
@@ -117,6 +181,10 @@ class NeighborForm(forms.ModelForm):
             "keep_reason",
         ]
 
+    def clean_email(self):
+        # Stored as the public form stores it, so a returning neighbor's details match.
+        return self.cleaned_data["email"].strip().lower()
+
     def clean(self):
         cleaned = super().clean()
         keep_until = cleaned.get("keep_until")
@@ -131,14 +199,21 @@ class NeighborForm(forms.ModelForm):
 
 
 @admin.register(Neighbor)
-class NeighborAdmin(NothingCutOffInTheAdmin, SafeAutocomplete, admin.ModelAdmin):
+class NeighborAdmin(
+    KnownIdsInActions,
+    NothingCutOffInTheAdmin,
+    PhonesAsPeopleTypeThem,
+    SafeAutocomplete,
+    admin.ModelAdmin,
+):
     """Contact details in the admin: only for those allowed to see them, and every look is
     recorded on the neighbor's requests, as in the workspace."""
 
     list_display = ["id", "name", "language", "pod", "created_at", "keep_until"]
-    list_filter = ["language", "pod"]
+    list_filter = [SharesContactFilter, "language", ("pod", DropDownFilter)]
     list_select_related = ["pod"]
     search_fields = ["name", "phone", "email"]
+    phone_fields = phone_search_fields = ["phone"]
     autocomplete_fields = ["pod"]
     readonly_fields = ["created_at", "contact_erased_at"]
     form = NeighborForm
@@ -165,6 +240,12 @@ class NeighborAdmin(NothingCutOffInTheAdmin, SafeAutocomplete, admin.ModelAdmin)
 
     actions = ["merge_records"]
 
+    def get_ordering(self, request):
+        if request.GET.get(SharesContactFilter.parameter_name):
+            # Records that share a phone or an email, side by side.
+            return ["phone", "email", "pk"]
+        return super().get_ordering(request)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
         if request.method == "GET" and response.status_code == 200:
@@ -187,39 +268,44 @@ class NeighborAdmin(NothingCutOffInTheAdmin, SafeAutocomplete, admin.ModelAdmin)
             by=request.user,
         )
 
-    @admin.action(description=_("Join records of the same neighbor"), permissions=["change"])
+    def has_merge_permission(self, request):
+        """Joining deletes records: a permission of its own (Coordinators have it), on top
+        of seeing and changing contact details."""
+        return self.has_change_permission(request) and request.user.has_perm(
+            "requests_app.merge_neighbors"
+        )
+
+    @admin.action(description=_("Join records of the same neighbor"), permissions=["merge"])
     def merge_records(self, request, queryset):
+        # One more than may be joined, to say so without reading a whole list.
         records = list(
             queryset.annotate(
                 request_count=models.Count("requests", distinct=True),
                 offer_count=models.Count("offers", distinct=True),
             )
             .select_related("pod")
-            .order_by("pk")
+            .order_by("pk")[: MERGE_AT_MOST + 1]
         )
         form = MergeNeighborsForm(records, request.POST if "apply" in request.POST else None)
         try:
             check_can_merge(records)
             if not form.is_valid():
-                self._record_contact_view(request, [record.pk for record in records])
-                response = TemplateResponse(
-                    request,
-                    "admin/requests_app/neighbor/merge.html",
-                    {
-                        **self.admin_site.each_context(request),
-                        "title": _("Join records of the same neighbor"),
-                        "form": form,
-                        "records": records,
-                        "rows": _side_by_side(records),
-                        "opts": self.model._meta,
-                    },
-                )
-                add_never_cache_headers(response)
-                return response
+                return self._merge_page(request, form, records)
             keep = merge_neighbors(form.cleaned_data["keep"], records, by=request.user)
         except CannotMerge as refusal:
             self.message_user(request, str(refusal), level=messages.ERROR)
             return None
+        except OperationalError:  # a deadlock or lock timeout with someone else's change
+            self.message_user(
+                request,
+                _(
+                    "Someone changed these records at the same moment. Nothing was joined: try again."
+                ),
+                level=messages.ERROR,
+            )
+            return None
+        # The kept record's history says it, naming nobody.
+        self.log_change(request, keep, [{"changed": {"fields": ["Neighbor records joined"]}}])
         joined = len(records) - 1
         self.message_user(
             request,
@@ -232,6 +318,24 @@ class NeighborAdmin(NothingCutOffInTheAdmin, SafeAutocomplete, admin.ModelAdmin)
         )
         return None
 
+    def _merge_page(self, request, form, records):
+        """The records side by side, to choose the one to keep: a recorded look."""
+        self._record_contact_view(request, [record.pk for record in records])
+        response = TemplateResponse(
+            request,
+            "admin/requests_app/neighbor/merge.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Join records of the same neighbor"),
+                "form": form,
+                "records": records,
+                "rows": _side_by_side(records),
+                "opts": self.model._meta,
+            },
+        )
+        add_never_cache_headers(response)
+        return response
+
 
 def _side_by_side(records):
     """What each record says, a line per field and a column per record, so a coordinator
@@ -242,12 +346,32 @@ def _side_by_side(records):
         (_("Email"), "ltr", lambda record: record.email),
         (_("Address"), "auto", lambda record: record.address),
         (_("Best time"), "auto", lambda record: record.best_time),
+        (_("WhatsApp"), "auto", lambda record: yesno(record.whatsapp_ok)),
+        (
+            _("Best way"),
+            "auto",
+            lambda record: (
+                record.get_preferred_contact_display() if record.preferred_contact else ""
+            ),
+        ),
         (_("Language"), "auto", lambda record: record.get_language_display()),
         (_("Pod"), "auto", lambda record: record.pod or ""),
         (_("Point people may see"), "auto", lambda record: yesno(record.share_with_point_people)),
         (_("Requests"), "auto", lambda record: record.request_count),
         (_("Offers"), "auto", lambda record: record.offer_count),
         (_("Created"), "auto", lambda record: date_format(record.created_at, "SHORT_DATE_FORMAT")),
+        (
+            capfirst(Neighbor._meta.get_field("keep_until").verbose_name),
+            "auto",
+            lambda record: (
+                date_format(record.keep_until, "SHORT_DATE_FORMAT") if record.keep_until else ""
+            ),
+        ),
+        (
+            capfirst(Neighbor._meta.get_field("keep_reason").verbose_name),
+            "auto",
+            lambda record: record.keep_reason,
+        ),
     ]
     return [(label, direction, [value(r) for r in records]) for label, direction, value in fields]
 
@@ -319,7 +443,13 @@ class HidesTheNeighbor:
 
 @admin.register(Request)
 class RequestAdmin(
-    NothingCutOffInTheAdmin, SeekPaging, HidesTheNeighbor, SafeAutocomplete, admin.ModelAdmin
+    KnownIdsInActions,
+    NothingCutOffInTheAdmin,
+    PhonesAsPeopleTypeThem,
+    SeekPaging,
+    HidesTheNeighbor,
+    SafeAutocomplete,
+    admin.ModelAdmin,
 ):
     list_display = ["reference", "category", "pod", "urgency", "language", "status", "created_at"]
     # Dates by "today, past 7 days, this month, this year" rather than a date hierarchy,
@@ -336,6 +466,7 @@ class RequestAdmin(
     ]
     list_select_related = ["category", "pod"]
     search_fields = ["reference", "details", "neighbor__name", "neighbor__phone"]
+    phone_search_fields = ["neighbor__phone"]
     autocomplete_fields = ["neighbor", "category", "pod", "referral", "duplicate_of"]
     # Newest first on the (created_at, id) index, paged by a cursor (admin_paging), and
     # no second COUNT(*) of the whole table next to the filtered one.
@@ -470,7 +601,7 @@ class DuplicateOfForm(NothingCutOff, forms.Form):
 
 
 @admin.register(Claim)
-class ClaimAdmin(admin.ModelAdmin):
+class ClaimAdmin(KnownIdsInActions, admin.ModelAdmin):
     list_display = ["request", "volunteer", "claimed_at", "released_at"]
     list_filter = ["released_at"]
     list_select_related = ["request", "volunteer"]
@@ -481,7 +612,7 @@ class ClaimAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(KnownIdsInActions, admin.ModelAdmin):
     """Rows read, filtered and searched here; nobody adds, changes or deletes one."""
 
     def has_add_permission(self, request):
@@ -507,9 +638,11 @@ class EventAdmin(SeekPaging, ReadOnlyAdmin):
 
 
 @admin.register(Offer)
-class OfferAdmin(NothingCutOffInTheAdmin, HidesTheNeighbor, SafeAutocomplete, admin.ModelAdmin):
+class OfferAdmin(
+    KnownIdsInActions, NothingCutOffInTheAdmin, HidesTheNeighbor, SafeAutocomplete, admin.ModelAdmin
+):
     list_display = ["reference", "category", "pod", "status", "serves_many", "until", "created_at"]
-    list_filter = ["status", "category", "serves_many", "pod"]
+    list_filter = ["status", "category", "serves_many", ("pod", DropDownFilter)]
     list_select_related = ["category", "pod"]
     search_fields = ["reference", "details", "neighbor__name", "volunteer__name"]
     autocomplete_fields = ["neighbor", "volunteer", "category", "pod"]
@@ -517,7 +650,7 @@ class OfferAdmin(NothingCutOffInTheAdmin, HidesTheNeighbor, SafeAutocomplete, ad
 
 
 @admin.register(Resource)
-class ResourceAdmin(NothingCutOffInTheAdmin, TranslationAdmin):
+class ResourceAdmin(KnownIdsInActions, NothingCutOffInTheAdmin, TranslationAdmin):
     list_display = ["name", "phone", "active"]
     list_filter = ["active", "categories"]
     search_fields = ["name", "description"]

@@ -47,13 +47,21 @@ class PhoneField(forms.CharField):
         value = super().to_python(value)
         if not value:
             return ""
-        try:
-            number = phonenumbers.parse(value, "US")
-        except phonenumbers.NumberParseException:
-            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
-        if not phonenumbers.is_valid_number(number):
+        number = as_phone_number(value)
+        if not number:
             raise ValidationError(self.error_messages["invalid"], code="invalid")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return number
+
+
+def as_phone_number(text):
+    """`text` as we store phone numbers (E.164), or "" if it is not one we can call."""
+    try:
+        number = phonenumbers.parse(text, "US")
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_valid_number(number):
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 class CategoryChoiceField(forms.ModelMultipleChoiceField):

@@ -167,10 +167,15 @@ class Neighbor(ChoiceLabels, models.Model):
     keep_reason = models.CharField(_("reason to keep them longer"), max_length=200, blank=True)
     # The erasure date the coordinators were last told about (one notice per date).
     erasure_notice_for = models.DateField(null=True, blank=True, editable=False)
+    # The rows whose private links made this record: its first request or offer, and
+    # those of the records a coordinator joined into it ({"requests": [pk], "offers":
+    # [pk]}, services.merge_neighbors). A link holding one may delete the whole record.
+    joined_makers = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("neighbor")
         verbose_name_plural = _("neighbors")
+        permissions = [("merge_neighbors", _("Can join records of the same neighbor"))]
         constraints = [
             models.CheckConstraint(
                 condition=Q(language__in=LANGUAGE_CODES), name="neighbor_language_valid"
@@ -638,9 +643,13 @@ class Request(ChoiceLabels, models.Model):
 
     def _lock(self):
         """Re-read the status under a row lock, so two people acting at once queue up and
-        the second one sees what the first one did."""
-        self.status = (
-            type(self).objects.select_for_update().values_list("status", flat=True).get(pk=self.pk)
+        the second one sees what the first one did; and the neighbor, which a coordinator
+        may have joined into another record meanwhile (a next date is made for them)."""
+        self.status, self.neighbor_id = (
+            type(self)
+            .objects.select_for_update()
+            .values_list("status", "neighbor_id")
+            .get(pk=self.pk)
         )
 
     def _save_status(self, *extra_fields):
@@ -1385,9 +1394,11 @@ class AuditEntryManager(models.Manager.from_queryset(AppendOnlyQuerySet)):
         entry.save()
         return entry
 
-    def record_each(self, action, subjects, *, by=None):
+    def record_each(self, action, subjects, *, by=None, detail=""):
         """The same line for each of `subjects`, in one INSERT."""
-        return self.bulk_create(self._entry(action, by=by, subject=subject) for subject in subjects)
+        return self.bulk_create(
+            self._entry(action, by=by, subject=subject, detail=detail) for subject in subjects
+        )
 
     def _entry(self, action, *, by=None, subject="", detail=""):
         return self.model(

@@ -163,13 +163,22 @@ def erase_what_a_link_gave(*, status_token=None, offer_token=None):
     person who gave them first."""
     requests = Request.objects.filter(status_token=status_token) if status_token else None
     offers = Offer.objects.filter(token=offer_token) if offer_token else None
-    on_records = {
-        pk
-        for rows in (requests, offers)
-        if rows is not None
-        for pk in rows.exclude(neighbor=None).values_list("neighbor", flat=True)
-    }
-    for neighbor in Neighbor.objects.filter(pk__in=on_records).order_by("pk").select_for_update():
+
+    def records_now():
+        return {
+            pk
+            for rows in (requests, offers)
+            if rows is not None
+            for pk in rows.exclude(neighbor=None).values_list("neighbor", flat=True)
+        }
+
+    # Read again once locked, until nothing moves: a coordinator joining records at this
+    # moment moves the link's rows to the record kept, which is then locked and erased.
+    locked = set()
+    while new := records_now() - locked:
+        list(Neighbor.objects.filter(pk__in=new).order_by("pk").select_for_update().values("pk"))
+        locked |= new
+    for neighbor in Neighbor.objects.filter(pk__in=records_now()).order_by("pk"):
         _erase_what_a_link_gave_on(neighbor, requests, offers)
 
 
@@ -189,16 +198,33 @@ def _erase_what_a_link_gave_on(neighbor, requests, offers):
         erase_neighbor_contact_details(neighbor, by_neighbor=True)
 
 
+def makers_of(neighbor):
+    """The rows whose links made this record ({"requests": {pk}, "offers": {pk}}): its
+    first request or offer, and those of the records joined into it."""
+    makers = {name: set(neighbor.joined_makers.get(name, ())) for name in ("requests", "offers")}
+    firsts = [
+        (first, name)
+        for name, everything in (("requests", neighbor.requests), ("offers", neighbor.offers))
+        if (
+            first := everything.order_by("created_at", "pk").values_list("created_at", "pk").first()
+        )
+    ]
+    if firsts:
+        (_created_at, pk), name = min(firsts)
+        makers[name].add(pk)
+    return makers
+
+
 def _made_the_record(neighbor, requests, offers):
-    """Whether the link's rows (`requests`, `offers`: querysets or None) include the
-    record's first request or offer."""
-    firsts = []
-    for everything, the_links in ((neighbor.requests, requests), (neighbor.offers, offers)):
-        first = everything.order_by("created_at", "pk").values_list("created_at", "pk").first()
-        if first is not None:
-            created_at, pk = first
-            firsts.append((created_at, the_links is not None and the_links.filter(pk=pk).exists()))
-    return not firsts or min(firsts)[1]
+    """Whether the link's rows (`requests`, `offers`: querysets or None) include one that
+    made the record (makers_of); a record with nothing on it yet is anyone's."""
+    makers = makers_of(neighbor)
+    if not any(makers.values()):
+        return True
+    return any(
+        rows is not None and rows.filter(pk__in=makers[name]).exists()
+        for name, rows in (("requests", requests), ("offers", offers))
+    )
 
 
 def status_url(token, *, absolute=True):
@@ -246,10 +272,17 @@ class CannotMerge(Exception):
     """Records that must not become one; the message says why, for the coordinator."""
 
 
+MERGE_AT_MOST = 10
+
+
 def check_can_merge(records):
     """Raise CannotMerge unless `records` (Neighbor rows) may be joined into one."""
     if len(records) < 2:
         raise CannotMerge(_("Choose at least two records of the same neighbor."))
+    if len(records) > MERGE_AT_MOST:
+        raise CannotMerge(
+            _("Choose at most %(count)d records at a time.") % {"count": MERGE_AT_MOST}
+        )
     if any(record.contact_erased_at is not None for record in records):
         raise CannotMerge(
             _(
@@ -266,9 +299,14 @@ def merge_neighbors(keep, others, *, by):
     everyone helping them now sees, and the other records are deleted with what they said.
 
     Consent to the pod's point people stays only if every record gave it. The longest
-    "keep until" stays, with its reason. Records whose details were erased are never
-    merged: their requests stay anonymous, as the neighbor or the retention rules asked."""
+    "keep until" stays, with its reason. The links that made each record may delete the
+    joined one (makers_of). Records whose details were erased are never merged: their
+    requests stay anonymous, as the neighbor or the retention rules asked."""
     ids = {keep.pk, *(other.pk for other in others)}
+    # Their requests first, then the records: in the order a volunteer closing one of
+    # these requests takes them (the request, then its neighbor), so neither waits on
+    # the other for ever.
+    list(Request.objects.filter(neighbor__in=ids).order_by("pk").select_for_update().values("pk"))
     records = {
         record.pk: record
         for record in Neighbor.objects.filter(pk__in=ids).select_for_update().order_by("pk")
@@ -278,25 +316,51 @@ def merge_neighbors(keep, others, *, by):
     check_can_merge(list(records.values()))
     keep = records[keep.pk]
     others = [record for pk, record in records.items() if pk != keep.pk]
+    makers = {"requests": set(), "offers": set()}
+    for record in records.values():
+        for name, pks in makers_of(record).items():
+            makers[name] |= pks
     moved = list(Request.objects.filter(neighbor__in=others).values_list("pk", flat=True))
-    Request.objects.filter(pk__in=moved).update(neighbor=keep)
+    Request.objects.filter(neighbor__in=others).update(neighbor=keep)
     Offer.objects.filter(neighbor__in=others).update(neighbor=keep)
     Event.objects.bulk_create(
         Event(request_id=pk, kind=EventKind.NEIGHBOR_MERGED, actor=by) for pk in moved
     )
-    keep.share_with_point_people = all(r.share_with_point_people for r in records.values())
+    keep.joined_makers = {name: sorted(pks) for name, pks in makers.items()}
+    changed = []
+    consent = all(record.share_with_point_people for record in records.values())
+    if consent != keep.share_with_point_people:
+        keep.share_with_point_people = consent
+        changed.append("point people may see: no")
     keep.pod_id = keep.pod_id or next((o.pod_id for o in others if o.pod_id), None)
     longest = max(
         (r for r in records.values() if r.keep_until), key=lambda r: r.keep_until, default=None
     )
-    if longest is not None:
+    if longest is not None and longest.keep_until != keep.keep_until:
         keep.keep_until, keep.keep_reason = longest.keep_until, longest.keep_reason
-    keep.save(update_fields=["share_with_point_people", "pod", "keep_until", "keep_reason"])
+        changed.append(f"keep until {keep.keep_until:%Y-%m-%d}")
+    keep.save(
+        update_fields=[
+            "joined_makers",
+            "share_with_point_people",
+            "pod",
+            "keep_until",
+            "keep_reason",
+        ]
+    )
     Neighbor.objects.filter(pk__in=[other.pk for other in others]).delete()
+    # A line per record, so the trail of each deleted record leads to the one kept.
+    AuditEntry.objects.record_each(
+        AuditAction.NEIGHBORS_MERGED,
+        [f"neighbor {other.pk}" for other in others],
+        by=by,
+        detail=f"joined into neighbor {keep.pk}",
+    )
+    joined = ", ".join(str(other.pk) for other in others)
     AuditEntry.objects.record(
         AuditAction.NEIGHBORS_MERGED,
         by=by,
         subject=f"neighbor {keep.pk}",
-        detail="joined " + ", ".join(f"neighbor {other.pk}" for other in others),
+        detail="; ".join([f"kept, joined neighbors {joined}", *changed]),
     )
     return keep

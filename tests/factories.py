@@ -49,7 +49,9 @@ def make_request(neighbor=None, category=None, **fields):
 
 
 # The roles as the data migration defines them (a flushed test database has lost them).
-ROLES = importlib.import_module("volunteers.migrations.0004_audit_role").ROLES
+ROLES = importlib.import_module(
+    "volunteers.migrations.0007_coordinators_join_neighbor_records"
+).ROLES
 
 
 def role_group(name):

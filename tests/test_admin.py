@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from requests_app.models import Event, Offer, Request, Resource
+from requests_app.models import Event, Neighbor, Offer, Request, Resource
 from tests.factories import (
     make_neighbor,
     make_offer,
@@ -234,3 +234,96 @@ def test_nobody_reads_a_second_step_secret_in_the_admin_not_even_a_superuser(cli
     change_page = client.get(reverse("admin:otp_totp_totpdevice_change", args=[theirs.pk]))
     assert change_page.status_code == 200
     assert theirs.key not in change_page.content.decode()
+
+
+def test_a_phone_typed_in_the_admin_is_stored_as_everywhere_else(coordinator_client):
+    rosa = make_neighbor(phone="+16175550100")
+    url = reverse("admin:requests_app_neighbor_change", args=[rosa.pk])
+    form = {"name": "Rosa", "phone": "(617) 555-0142", "email": "Rosa@Example.org"}
+    form |= {"language": "es", "preferred_contact": "", "best_time": "", "address": ""}
+
+    response = coordinator_client.post(url, form)
+
+    assert response.status_code == 302
+    rosa.refresh_from_db()
+    assert (rosa.phone, rosa.email) == ("+16175550142", "rosa@example.org")
+
+
+def test_a_phone_the_admin_cannot_call_comes_back_with_what_was_typed(coordinator_client):
+    rosa = make_neighbor(phone="+16175550100")
+    url = reverse("admin:requests_app_neighbor_change", args=[rosa.pk])
+
+    response = coordinator_client.post(url, {"name": "Rosa", "phone": "555-01", "language": "es"})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Enter a phone number we can call" in html
+    assert 'value="555-01"' in html
+    rosa.refresh_from_db()
+    assert rosa.phone == "+16175550100"
+
+
+def test_a_number_heard_on_a_call_finds_the_neighbor_and_their_requests(coordinator_client):
+    aid_request = make_request(neighbor=make_neighbor(phone="+16175550142"))
+    make_request(neighbor=make_neighbor(phone="+16175550199"))
+
+    neighbors = coordinator_client.get(admin_url(Neighbor, "changelist"), {"q": "617 555 0142"})
+    requests = coordinator_client.get(admin_url(Request, "changelist"), {"q": "(617) 555-0142"})
+
+    assert [n.pk for n in neighbors.context["cl"].result_list] == [aid_request.neighbor_id]
+    assert [r.pk for r in requests.context["cl"].result_list] == [aid_request.pk]
+
+
+def test_without_the_contact_permission_a_phone_number_finds_no_request(client):
+    viewer = make_user("viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_request"))
+    sign_in(client, viewer)
+    make_request(neighbor=make_neighbor(phone="+16175550142"))
+
+    found = client.get(admin_url(Request, "changelist"), {"q": "617 555 0142"})
+
+    assert list(found.context["cl"].result_list) == []
+
+
+def test_a_volunteers_phone_typed_in_the_admin_is_stored_as_everywhere_else(
+    coordinator_client,
+):
+    volunteer = make_volunteer("Ben", phone="+16175550100")
+    url = reverse("admin:volunteers_volunteer_change", args=[volunteer.pk])
+    page = coordinator_client.get(url)
+    form = {
+        field.html_name: field.value() if field.value() is not None else ""
+        for field in page.context["adminform"].form
+    }
+    form["phone"] = "617.555.0142"
+    form["languages"] = ["en"]
+    form = {key: value for key, value in form.items() if value not in (False, None)}
+    form["pods"] = [pod.pk for pod in volunteer.pods.all()]
+
+    response = coordinator_client.post(url, form)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    volunteer.refresh_from_db()
+    assert volunteer.phone == "+16175550142"
+
+
+@pytest.mark.parametrize(
+    "model", list(admin.site._registry), ids=lambda m: f"{m._meta.app_label}.{m.__name__}"
+)
+def test_a_tampered_row_id_in_an_admin_action_is_no_server_error(client, model):
+    """Every action of every list, posted with ids that cannot be rows, as a superuser
+    (who has them all): Django 5.2 answers a server error for `abc`."""
+    from django.contrib.auth.models import User
+    from django.test import RequestFactory
+
+    root = User.objects.create_superuser("root", "root@example.org", "pw")
+    sign_in(client, root)
+    asked = RequestFactory().get("/")
+    asked.user = root
+    actions = admin.site._registry[model].get_actions(asked)
+    for action in actions:
+        response = client.post(
+            admin_url(model, "changelist"),
+            {"action": action, "index": "0", "_selected_action": ["abc", "1.5", "-"]},
+        )
+        assert response.status_code in (200, 302), (action, response.status_code)

@@ -2,10 +2,14 @@
 (a new submission joins a record only by repeating it exactly). A coordinator who knows
 they are one person joins them in the admin."""
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -16,15 +20,29 @@ from requests_app.models import (
     EventKind,
     Neighbor,
     Offer,
+    Repeat,
     Request,
+    RequestStatus,
 )
 from requests_app.services import (
     CannotMerge,
+    create_requests,
     erase_neighbor_contact_details,
     erase_what_a_link_gave,
     merge_neighbors,
 )
-from tests.factories import make_neighbor, make_offer, make_pod, make_request, make_user, sign_in
+from tests.factories import (
+    make_category,
+    make_neighbor,
+    make_offer,
+    make_pod,
+    make_request,
+    make_user,
+    make_volunteer,
+    sign_in,
+)
+from tests.test_claim_race import in_thread, wait_until_a_query_waits_for_a_lock
+from volunteers.retention import run_retention
 
 pytestmark = pytest.mark.django_db
 
@@ -89,11 +107,18 @@ def test_a_coordinator_sees_both_records_then_joins_them_into_the_one_she_keeps(
     # The request that moved says so on its timeline; the other one did not move.
     assert meals.events.filter(kind=EventKind.NEIGHBOR_MERGED, actor=maria).count() == 1
     assert not groceries.events.filter(kind=EventKind.NEIGHBOR_MERGED).exists()
-    entry = AuditEntry.objects.get(action=AuditAction.NEIGHBORS_MERGED)
-    assert (entry.username, entry.subject) == ("maria", f"neighbor {by_phone.pk}")
-    assert entry.detail == f"joined neighbor {on_the_web.pk}"
-    # Nothing of the deleted record went on the audit trail.
-    assert "rosa@example.org" not in entry.detail
+    # The trail of each record says where it went; nothing of what they said is on it.
+    trail = dict(
+        AuditEntry.objects.filter(
+            action=AuditAction.NEIGHBORS_MERGED, username="maria"
+        ).values_list("subject", "detail")
+    )
+    assert trail == {
+        f"neighbor {on_the_web.pk}": f"joined into neighbor {by_phone.pk}",
+        f"neighbor {by_phone.pk}": f"kept, joined neighbors {on_the_web.pk}",
+    }
+    history = LogEntry.objects.get(object_id=str(by_phone.pk))
+    assert history.get_change_message() == "Changed Neighbor records joined."
     listed = coordinator_client.get(reverse(CHANGELIST)).content.decode()
     assert "1 record joined into Neighbor #" in listed
 
@@ -182,12 +207,14 @@ def test_the_service_refuses_what_the_admin_refuses(maria):
         merge_neighbors(rosa, [gone], by=maria)
 
 
+def staff_with(*codenames):
+    user = make_user(is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return sign_in(Client(), user)
+
+
 def test_staff_without_the_contact_permission_cannot_join_records():
-    viewer = make_user("viewer", is_staff=True)
-    viewer.user_permissions.add(
-        *Permission.objects.filter(codename__in=["view_neighbor", "change_neighbor"])
-    )
-    client = sign_in(Client(), viewer)
+    client = staff_with("view_neighbor", "change_neighbor", "merge_neighbors")
     by_phone, on_the_web, *_rest = rosa_twice()
 
     response = join(client, [by_phone, on_the_web], apply="1", keep=by_phone.pk)
@@ -196,14 +223,184 @@ def test_staff_without_the_contact_permission_cannot_join_records():
     assert Neighbor.objects.count() == 2
 
 
-def test_after_joining_the_link_that_made_the_record_still_erases_all_of_it(maria):
-    by_phone, on_the_web, groceries, meals, rides = rosa_twice()
-    merge_neighbors(on_the_web, [by_phone], by=maria)
+def test_joining_deletes_records_so_it_takes_a_permission_of_its_own():
+    client = staff_with("view_neighbor", "change_neighbor", "view_contact_details")
+    by_phone, on_the_web, groceries, *_rest = rosa_twice()
 
-    # The groceries request came first, so its link made the joined record.
-    erase_what_a_link_gave(status_token=groceries.status_token)
+    refused = join(client, [by_phone, on_the_web], apply="1", keep=by_phone.pk)
+    shown = join(client, [by_phone, on_the_web])
+
+    for response in (refused, shown):  # the list again, without the action
+        assert "Select neighbor to change" in response.content.decode()
+        assert "Join records of the same neighbor" not in response.content.decode()
+    assert Neighbor.objects.count() == 2
+    assert not groceries.events.filter(kind=EventKind.CONTACT_VIEWED).exists()
+
+
+def test_at_most_ten_records_are_joined_at_once_and_none_is_shown_beyond(coordinator_client):
+    records = [make_neighbor(name=f"Rosa {n}") for n in range(11)]
+    requests = [make_request(neighbor=record) for record in records]
+
+    response = join(coordinator_client, records)
+
+    follow = coordinator_client.get(response["Location"]).content.decode()
+    assert "Choose at most 10 records at a time." in follow
+    assert not any(r.events.filter(kind=EventKind.CONTACT_VIEWED).exists() for r in requests)
+    assert Neighbor.objects.count() == 11
+
+
+def test_the_page_shows_every_field_the_join_keeps_or_drops(coordinator_client):
+    later = timezone.localdate() + timedelta(days=30)
+    by_phone = make_neighbor(whatsapp_ok=True, preferred_contact="text")
+    kept_longer = make_neighbor(keep_until=later, keep_reason="court date in March")
+
+    html = join(coordinator_client, [by_phone, kept_longer]).content.decode()
+
+    for label in ("WhatsApp", "Best way", "Keep contact details until", "Reason to keep"):
+        assert label in html
+    assert "Text message" in html
+    assert "court date in March" in html
+
+
+@pytest.mark.parametrize("link", ["groceries", "meals", "rides"])
+@pytest.mark.parametrize("keeping", ["by_phone", "on_the_web"])
+def test_after_joining_each_link_that_made_a_record_deletes_the_joined_one(maria, link, keeping):
+    by_phone, on_the_web, groceries, meals, rides = rosa_twice()
+    records = {"by_phone": by_phone, "on_the_web": on_the_web}
+    kept = merge_neighbors(records[keeping], list(records.values()), by=maria)
+    links = {
+        "groceries": {"status_token": groceries.status_token},  # made the phone record
+        "meals": {"status_token": meals.status_token},  # came after the web one's offer
+        "rides": {"offer_token": rides.token},  # made the web record
+    }
+
+    erase_what_a_link_gave(**links[link])
+
+    kept.refresh_from_db()
+    made_it = link != "meals"
+    assert (kept.contact_erased_at is not None) is made_it
+    if not made_it:  # a link that only joined a record takes its own rows away, erased
+        moved_to = Request.objects.get(pk=meals.pk).neighbor
+        assert moved_to != kept
+        assert moved_to.contact_erased_at is not None
+        assert (kept.name, kept.email) == (records[keeping].name, records[keeping].email)
+
+
+def test_someone_who_types_the_joined_details_later_still_cannot_delete_them(maria):
+    by_phone, on_the_web, *_rest = rosa_twice()
+    kept = merge_neighbors(by_phone, [on_the_web], by=maria)
+    typed = {field: getattr(kept, field) for field in Neighbor.CONTACT_FIELDS}
+    (joiner,) = create_requests(needs=[make_category("rides")], contact=typed, urgency=2)
+    assert joiner.neighbor_id == kept.pk
+
+    erase_what_a_link_gave(status_token=joiner.status_token)
+
+    kept.refresh_from_db()
+    assert kept.contact_erased_at is None
+    assert Request.objects.get(pk=joiner.pk).neighbor.contact_erased_at is not None
+
+
+def test_a_repeating_request_loaded_before_a_join_makes_its_next_date_on_the_kept_record(
+    maria, pod
+):
+    by_phone, on_the_web, groceries, *_rest = rosa_twice()
+    groceries.claim(make_volunteer("Ana", pods=[pod]))
+    groceries.set_repeat(Repeat.WEEKLY, by=maria)
+    loaded_before = Request.objects.get(pk=groceries.pk)
+
+    merge_neighbors(on_the_web, [by_phone], by=maria)
+    loaded_before.close(RequestStatus.FULFILLED, by=maria)
+
+    next_date = Request.objects.get(series=groceries)
+    assert next_date.neighbor_id == on_the_web.pk
+
+
+def test_retention_skips_a_record_joined_into_another_since_it_read_the_list(maria):
+    long_ago = timezone.now() - timedelta(days=settings.RETENTION_DAYS + 5)
+    old = make_neighbor(name="Rosa", phone="+16175550142")
+    make_request(neighbor=old, status=RequestStatus.FULFILLED, closed_at=long_ago)
+    current = make_neighbor(name="Rosa M.", phone="+16175550142")
+    make_request(neighbor=current)  # still open: keeps the joined record
+
+    def join_meanwhile(rows):
+        merge_neighbors(current, [old], by=maria)
+        return rows
+
+    run = run_retention(progress=join_meanwhile)
+
+    assert run.done["erased"] == 0
+    current.refresh_from_db()
+    assert current.contact_erased_at is None
+    assert current.name == "Rosa M."
+
+
+def test_every_write_here_is_one_transaction():
+    for service in (merge_neighbors, erase_what_a_link_gave, erase_neighbor_contact_details):
+        wrappers = [cell.cell_contents for cell in service.__closure__ or ()]
+        assert any(isinstance(w, transaction.Atomic) for w in wrappers), service.__name__
+
+
+# --- At the same moment, on real connections ----------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleting_ones_details_while_a_coordinator_joins_the_record_deletes_the_joined_one():
+    maria = make_user("maria2", is_staff=True)
+    by_phone, on_the_web, groceries, *_rest = rosa_twice()
+    merge_holds_the_records = threading.Event()
+    let_merge_commit = threading.Event()
+
+    def coordinator_joins():
+        with transaction.atomic():
+            merge_neighbors(on_the_web, [by_phone], by=maria)
+            merge_holds_the_records.set()
+            let_merge_commit.wait(10)
+
+    def neighbor_deletes():
+        erase_what_a_link_gave(status_token=groceries.status_token)
+
+    joining = in_thread(coordinator_joins)
+    assert merge_holds_the_records.wait(10)
+    deleting = in_thread(neighbor_deletes)
+    wait_until_a_query_waits_for_a_lock()
+    let_merge_commit.set()
+    joining.join(10)
+    deleting.join(10)
 
     on_the_web.refresh_from_db()
+    assert not Neighbor.objects.filter(pk=by_phone.pk).exists()
     assert on_the_web.contact_erased_at is not None
-    assert on_the_web.email == on_the_web.phone == ""
-    assert Request.objects.get(pk=meals.pk).neighbor_id == on_the_web.pk
+    assert on_the_web.email == ""
+
+
+# --- Finding them -----------------------------------------------------------------------
+
+
+def test_a_coordinator_lists_the_records_that_share_a_phone_or_an_email(coordinator_client):
+    rosa_by_phone = make_neighbor(name="Rosa", phone="+16175550142")
+    rosa_again = make_neighbor(name="Rosa M.", phone="+16175550142", address="12 Elm St")
+    ben_by_email = make_neighbor(name="Ben", phone="", email="ben@example.org")
+    ben_again = make_neighbor(name="Benjamin", phone="+16175550199", email="ben@example.org")
+    make_neighbor(name="Alone", phone="+16175550100")
+    erased_twin = erase_neighbor_contact_details(make_neighbor(name="Gone", phone="+16175550100"))
+
+    page = coordinator_client.get(reverse(CHANGELIST), {"shares": "contact"})
+
+    assert page.status_code == 200
+    listed = [row.pk for row in page.context["cl"].result_list]
+    # Side by side: sorted by phone, then email.
+    assert listed == [ben_by_email.pk, rosa_by_phone.pk, rosa_again.pk, ben_again.pk]
+    assert erased_twin.pk not in listed
+    html = page.content.decode()
+    assert "Same phone or email as another record" in html
+    assert "Alone" not in html
+
+
+def test_the_pods_of_the_admin_lists_are_one_drop_down(coordinator_client):
+    pods = [make_pod(f"Pod {n}", slug=f"pod-{n}") for n in range(12)]
+    make_neighbor(pod=pods[3])
+
+    html = coordinator_client.get(reverse(CHANGELIST)).content.decode()
+
+    assert html.count(f'<option value="{pods[3].pk}"') == 1
+    assert f"pod__id__exact={pods[3].pk}" not in html  # not a link per pod

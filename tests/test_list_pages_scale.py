@@ -122,7 +122,8 @@ class Network:
         neighbors = Neighbor.objects.bulk_create(
             Neighbor(
                 name=f"Neighbor {i}",
-                phone=f"+1617556{i:04d}",
+                # Every fifth has the phone of the one before: one person, two records.
+                phone=f"+1617556{i - (i % 5 == 4):04d}",
                 email="" if i % 2 else f"n{i}@example.org",
                 language=LANGUAGE_CODES[i % len(LANGUAGE_CODES)],
             )
@@ -291,6 +292,13 @@ PAGES = [
     # Session, login, second step, permissions (2), the need and pod filters, the count
     # and the page.
     ("admin-requests", "maria", lambda net: reverse("admin:requests_app_request_changelist"), 9),
+    # The same, with the pod and language filters in place of the need filter.
+    (
+        "admin-neighbors-sharing-a-phone-or-email",
+        "maria",
+        lambda net: reverse("admin:requests_app_neighbor_changelist") + "?shares=contact",
+        9,
+    ),
 ]
 
 

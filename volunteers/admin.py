@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
 from django.db.models import F
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -9,7 +11,13 @@ from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from modeltranslation.admin import TranslationAdmin
 
-from requests_app.admin import NothingCutOffInTheAdmin, SafeAutocomplete
+from requests_app.admin import (
+    KnownIdsInActions,
+    NothingCutOffInTheAdmin,
+    PhonesAsPeopleTypeThem,
+    SafeAutocomplete,
+)
+from requests_app.admin_paging import DropDownFilter
 from volunteers.models import Pod, Volunteer
 from volunteers.services import (
     approve_volunteer,
@@ -20,7 +28,7 @@ from volunteers.services import (
 
 
 @admin.register(Pod)
-class PodAdmin(NothingCutOffInTheAdmin, SafeAutocomplete, TranslationAdmin):
+class PodAdmin(KnownIdsInActions, NothingCutOffInTheAdmin, SafeAutocomplete, TranslationAdmin):
     list_display = ["name", "slug", "area_description", "active"]
     list_filter = ["active"]
     search_fields = ["name", "slug", "area_description"]
@@ -55,11 +63,18 @@ class PendingFilter(admin.SimpleListFilter):
 
 
 @admin.register(Volunteer)
-class VolunteerAdmin(NothingCutOffInTheAdmin, SafeAutocomplete, admin.ModelAdmin):
+class VolunteerAdmin(
+    KnownIdsInActions,
+    NothingCutOffInTheAdmin,
+    PhonesAsPeopleTypeThem,
+    SafeAutocomplete,
+    admin.ModelAdmin,
+):
     list_display = ["name", "email", "language", "is_approved", "created_at"]
-    list_filter = [PendingFilter, "pods", "language"]
+    list_filter = [PendingFilter, ("pods", DropDownFilter), "language"]
     list_select_related = ["user"]
     search_fields = ["name", "email", "phone"]
+    phone_fields = phone_search_fields = ["phone"]
     autocomplete_fields = ["user", "pods", "categories"]
     readonly_fields = ["user", "approved_at", "created_at", "agreed_to_privacy_at"]
     # Sign-ups waiting for a coordinator come first.
@@ -137,7 +152,7 @@ class VolunteerAdmin(NothingCutOffInTheAdmin, SafeAutocomplete, admin.ModelAdmin
         )
 
 
-class PhoneAdmin(TOTPDeviceAdmin):
+class PhoneAdmin(KnownIdsInActions, TOTPDeviceAdmin):
     """Second-step devices: each person sets up their own phone at their first sign-in,
     so here a lost one is only looked at or removed; nobody adds one with a key they
     know for someone else. Keys and QR codes are never shown
@@ -149,3 +164,17 @@ class PhoneAdmin(TOTPDeviceAdmin):
 
 admin.site.unregister(TOTPDevice)
 admin.site.register(TOTPDevice, PhoneAdmin)
+
+
+# Django's own lists of logins and groups, with the same guard on their actions.
+class LoginAdmin(KnownIdsInActions, UserAdmin):
+    pass
+
+
+class RoleAdmin(KnownIdsInActions, GroupAdmin):
+    pass
+
+
+for model, model_admin in [(User, LoginAdmin), (Group, RoleAdmin)]:
+    admin.site.unregister(model)
+    admin.site.register(model, model_admin)

@@ -20,6 +20,7 @@ from datetime import datetime, time, timedelta
 from importlib import import_module
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
@@ -90,10 +91,7 @@ def run_retention(*, now=None, progress=lambda rows: rows):
     for neighbor in progress(list(neighbors_with_nothing_under_way(today))):
         due = erasure_date(neighbor)
         if due <= today:
-            erase_neighbor_contact_details(
-                neighbor, why=f"{settings.RETENTION_DAYS} days after the last request ended"
-            )
-            run.erased += 1
+            run.erased += _erase_if_still_due(neighbor.pk, today)
         elif due <= notice_until and neighbor.erasure_notice_for != due:
             run.noticed.append((neighbor, due))
     if run.noticed:
@@ -116,6 +114,23 @@ def run_retention(*, now=None, progress=lambda rows: rows):
     run.done["noticed"] = len(run.noticed)
     run.done["counters_forgotten"] = forget_expired(now)
     return run
+
+
+@transaction.atomic
+def _erase_if_still_due(pk, today):
+    """Erase a record found due, if it still is once locked: since the list was read, a
+    neighbor may have asked again, or a coordinator joined the record into another (or
+    kept it longer). Returns 1 if it was erased."""
+    if not list(Neighbor.objects.select_for_update().filter(pk=pk).values("pk")):
+        return 0
+    # Read again after the lock, in a statement of its own, to see what committed since.
+    neighbor = neighbors_with_nothing_under_way(today).filter(pk=pk).first()
+    if neighbor is None or erasure_date(neighbor) > today:
+        return 0
+    erase_neighbor_contact_details(
+        neighbor, why=f"{settings.RETENTION_DAYS} days after the last request ended"
+    )
+    return 1
 
 
 def forget_expired(now):
