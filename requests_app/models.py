@@ -167,10 +167,11 @@ class Neighbor(ChoiceLabels, models.Model):
     keep_reason = models.CharField(_("reason to keep them longer"), max_length=200, blank=True)
     # The erasure date the coordinators were last told about (one notice per date).
     erasure_notice_for = models.DateField(null=True, blank=True, editable=False)
-    # The rows whose private links made this record: its first request or offer, and
-    # those of the records a coordinator joined into it ({"requests": [pk], "offers":
-    # [pk]}, services.merge_neighbors). A link holding one may delete the whole record.
-    joined_makers = models.JSONField(default=dict, blank=True, editable=False)
+    # The rows whose private links made this record ({"requests": [pk], "offers": [pk]}):
+    # the first request or offer of the submission that made it, and those of the records
+    # a coordinator joined into it (services.merge_neighbors). A link holding one may
+    # delete the whole record (services.erase_what_a_link_gave).
+    makers = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("neighbor")

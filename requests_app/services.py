@@ -48,15 +48,23 @@ def find_or_create_neighbor(*, phone="", email="", **details):
         matching = known.filter(Neighbor.saying_the_same(typed)).order_by("pk")
         same = matching.select_for_update().first()
         if same is not None:
-            return same
-    return Neighbor.objects.create(**typed)
+            return same, False
+    return Neighbor.objects.create(**typed), True
+
+
+def _made_by(neighbor, rows):
+    """A new record remembers a row its submission made: that row's private link may
+    delete it (makers_of)."""
+    name = "requests" if rows[0]._meta.model is Request else "offers"
+    neighbor.makers = {name: [rows[0].pk]}
+    neighbor.save(update_fields=["makers"])
 
 
 @transaction.atomic
 def create_requests(*, needs, contact, details="", urgency, channel=Channel.WEB, entered_by=None):
     """A neighbor asks for one or more things: one neighbor, one request per need, one
     shared status link, and a "submitted" event on each. All or nothing."""
-    neighbor = find_or_create_neighbor(**contact)
+    neighbor, new_record = find_or_create_neighbor(**contact)
     token = new_token()
     created = []
     for category in needs:
@@ -74,6 +82,8 @@ def create_requests(*, needs, contact, details="", urgency, channel=Channel.WEB,
         )
         aid_request.record(EventKind.SUBMITTED, by=entered_by, by_neighbor=entered_by is None)
         created.append(aid_request)
+    if new_record:
+        _made_by(neighbor, created)
     # The confirmation goes to the email typed now, never to one already on file.
     typed_email = contact.get("email", "").strip().lower()
     if typed_email:
@@ -95,9 +105,9 @@ def create_offers(
     until=None,
     serves_many=False,
 ):
-    neighbor = find_or_create_neighbor(**contact)
+    neighbor, new_record = find_or_create_neighbor(**contact)
     token = new_token()
-    return [
+    created = [
         create_with_unique_reference(
             Offer,
             neighbor=neighbor,
@@ -113,6 +123,18 @@ def create_offers(
         )
         for category in offers
     ]
+    if new_record:
+        _made_by(neighbor, created)
+    return created
+
+
+def lock_records(ids):
+    """Lock neighbor records for a change that touches their requests: their requests
+    first, then the records, each in id order. It is the order of a volunteer closing a
+    request (the request, then its neighbor for the next date), so nobody waits on the
+    other for ever. Returns the records, read under the lock."""
+    list(Request.objects.filter(neighbor__in=ids).order_by("pk").select_for_update().values("pk"))
+    return list(Neighbor.objects.filter(pk__in=ids).order_by("pk").select_for_update())
 
 
 @transaction.atomic
@@ -123,7 +145,10 @@ def erase_neighbor_contact_details(neighbor, *, by=None, by_neighbor=False, why=
     the details were erased (not what they were). What people wrote about finished help
     (details, messages, notes, translations) goes too: it can name or place someone.
     Help still under way keeps its description, or nobody could do it."""
-    neighbor = Neighbor.objects.select_for_update().get(pk=neighbor.pk)
+    locked = lock_records([neighbor.pk])
+    if not locked:
+        raise Neighbor.DoesNotExist(f"neighbor {neighbor.pk} is gone")
+    neighbor = locked[0]
     neighbor.erase_contact_details()
     requests = list(neighbor.requests.all())
     finished = [aid_request.pk for aid_request in requests if aid_request.is_closed]
@@ -176,7 +201,7 @@ def erase_what_a_link_gave(*, status_token=None, offer_token=None):
     # moment moves the link's rows to the record kept, which is then locked and erased.
     locked = set()
     while new := records_now() - locked:
-        list(Neighbor.objects.filter(pk__in=new).order_by("pk").select_for_update().values("pk"))
+        lock_records(new)
         locked |= new
     for neighbor in Neighbor.objects.filter(pk__in=records_now()).order_by("pk"):
         _erase_what_a_link_gave_on(neighbor, requests, offers)
@@ -199,9 +224,12 @@ def _erase_what_a_link_gave_on(neighbor, requests, offers):
 
 
 def makers_of(neighbor):
-    """The rows whose links made this record ({"requests": {pk}, "offers": {pk}}): its
-    first request or offer, and those of the records joined into it."""
-    makers = {name: set(neighbor.joined_makers.get(name, ())) for name in ("requests", "offers")}
+    """The rows whose links made this record ({"requests": {pk}, "offers": {pk}}), as the
+    record remembers them (Neighbor.makers); a record made by hand in the admin remembers
+    none, and its first request or offer is taken."""
+    makers = {name: set(neighbor.makers.get(name, ())) for name in ("requests", "offers")}
+    if any(makers.values()):
+        return makers
     firsts = [
         (first, name)
         for name, everything in (("requests", neighbor.requests), ("offers", neighbor.offers))
@@ -303,14 +331,7 @@ def merge_neighbors(keep, others, *, by):
     joined one (makers_of). Records whose details were erased are never merged: their
     requests stay anonymous, as the neighbor or the retention rules asked."""
     ids = {keep.pk, *(other.pk for other in others)}
-    # Their requests first, then the records: in the order a volunteer closing one of
-    # these requests takes them (the request, then its neighbor), so neither waits on
-    # the other for ever.
-    list(Request.objects.filter(neighbor__in=ids).order_by("pk").select_for_update().values("pk"))
-    records = {
-        record.pk: record
-        for record in Neighbor.objects.filter(pk__in=ids).select_for_update().order_by("pk")
-    }
+    records = {record.pk: record for record in lock_records(ids)}
     if len(records) != len(ids):
         raise CannotMerge(_("One of these records was deleted meanwhile. Start again."))
     check_can_merge(list(records.values()))
@@ -326,7 +347,7 @@ def merge_neighbors(keep, others, *, by):
     Event.objects.bulk_create(
         Event(request_id=pk, kind=EventKind.NEIGHBOR_MERGED, actor=by) for pk in moved
     )
-    keep.joined_makers = {name: sorted(pks) for name, pks in makers.items()}
+    keep.makers = {name: sorted(pks) for name, pks in makers.items()}
     changed = []
     consent = all(record.share_with_point_people for record in records.values())
     if consent != keep.share_with_point_people:
@@ -341,7 +362,7 @@ def merge_neighbors(keep, others, *, by):
         changed.append(f"keep until {keep.keep_until:%Y-%m-%d}")
     keep.save(
         update_fields=[
-            "joined_makers",
+            "makers",
             "share_with_point_people",
             "pod",
             "keep_until",

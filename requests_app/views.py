@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
+from django.db import OperationalError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
@@ -206,7 +207,10 @@ def _erase_contact_page(request, *, back, done, **link):
     """Delete my contact details, from a private link (`link`: its token): the page says
     what it means, the POST does it (erase_what_a_link_gave) and goes `back`."""
     if request.method == "POST":
-        erase_what_a_link_gave(**link)
+        try:
+            erase_what_a_link_gave(**link)
+        except OperationalError:  # a lock conflict with a coordinator's change: once more
+            erase_what_a_link_gave(**link)
         messages.success(request, done)
         return redirect(back)
     context = {"back": back, "offers": "offer_token" in link}

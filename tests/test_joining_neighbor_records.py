@@ -3,13 +3,15 @@
 they are one person joins them in the admin."""
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -42,6 +44,7 @@ from tests.factories import (
     sign_in,
 )
 from tests.test_claim_race import in_thread, wait_until_a_query_waits_for_a_lock
+from volunteers.models import Volunteer
 from volunteers.retention import run_retention
 
 pytestmark = pytest.mark.django_db
@@ -334,6 +337,40 @@ def test_retention_skips_a_record_joined_into_another_since_it_read_the_list(mar
     assert current.name == "Rosa M."
 
 
+def test_a_request_moved_by_hand_onto_a_record_does_not_make_it_theirs(maria):
+    rosa = create_requests(
+        needs=[make_category("food")],
+        contact={"name": "Rosa", "phone": "+16175550142", "language": "es"},
+        urgency=2,
+    )[0]
+    older = make_request(neighbor=make_neighbor(name="Someone else"))
+    Request.objects.filter(pk=older.pk).update(
+        neighbor=rosa.neighbor, created_at=timezone.now() - timedelta(days=30)
+    )
+
+    erase_what_a_link_gave(status_token=older.status_token)
+    assert Neighbor.objects.get(pk=rosa.neighbor_id).name == "Rosa"
+
+    erase_what_a_link_gave(status_token=rosa.status_token)
+    assert Neighbor.objects.get(pk=rosa.neighbor_id).contact_erased_at is not None
+
+
+def test_retention_leaves_a_record_whose_neighbor_asked_again_since_it_read_the_list():
+    long_ago = timezone.now() - timedelta(days=settings.RETENTION_DAYS + 5)
+    rosa = make_neighbor(name="Rosa")
+    make_request(neighbor=rosa, status=RequestStatus.FULFILLED, closed_at=long_ago)
+
+    def asks_again_meanwhile(rows):
+        make_request(neighbor=rosa)
+        return rows
+
+    run = run_retention(progress=asks_again_meanwhile)
+
+    assert run.done["erased"] == 0
+    rosa.refresh_from_db()
+    assert rosa.name == "Rosa"
+
+
 def test_every_write_here_is_one_transaction():
     for service in (merge_neighbors, erase_what_a_link_gave, erase_neighbor_contact_details):
         wrappers = [cell.cell_contents for cell in service.__closure__ or ()]
@@ -396,11 +433,150 @@ def test_a_coordinator_lists_the_records_that_share_a_phone_or_an_email(coordina
     assert "Alone" not in html
 
 
-def test_the_pods_of_the_admin_lists_are_one_drop_down(coordinator_client):
+@pytest.mark.parametrize(
+    ("changelist", "lookup"),
+    [
+        (CHANGELIST, "pod__id__exact"),
+        ("admin:requests_app_offer_changelist", "pod__id__exact"),
+        ("admin:volunteers_volunteer_changelist", "pods__id__exact"),
+    ],
+)
+def test_the_pods_of_the_admin_lists_are_one_drop_down(coordinator_client, changelist, lookup):
     pods = [make_pod(f"Pod {n}", slug=f"pod-{n}") for n in range(12)]
-    make_neighbor(pod=pods[3])
 
-    html = coordinator_client.get(reverse(CHANGELIST)).content.decode()
+    html = coordinator_client.get(reverse(changelist)).content.decode()
 
     assert html.count(f'<option value="{pods[3].pk}"') == 1
-    assert f"pod__id__exact={pods[3].pk}" not in html  # not a link per pod
+    assert f"{lookup}={pods[3].pk}" not in html  # not a link per pod
+
+
+# --- Upgrading ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_upgrading_remembers_each_records_maker_and_tidies_phones_typed_in_the_admin():
+    before = [("requests_app", "0015_resource_website_is_a_web_address")]
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    executor.migrate(before)
+    old = MigrationExecutor(connection).loader.project_state(before).apps
+    OldNeighbor, OldRequest, OldOffer, OldCategory = (
+        old.get_model("requests_app", name) for name in ("Neighbor", "Request", "Offer", "Category")
+    )
+    food = OldCategory.objects.create(slug="food-x", name="Food")
+    earlier = timezone.now() - timedelta(days=3)
+    typed_by_hand = OldNeighbor.objects.create(phone="(617) 555-0142", email=" Rosa@Example.ORG ")
+    second = OldRequest.objects.create(neighbor=typed_by_hand, category=food)
+    first = OldRequest.objects.create(neighbor=typed_by_hand, category=food, created_at=earlier)
+    offered_first = OldNeighbor.objects.create(phone="not a phone")
+    offer = OldOffer.objects.create(neighbor=offered_first, category=food, created_at=earlier)
+    OldRequest.objects.create(neighbor=offered_first, category=food)
+    made_by_hand = OldNeighbor.objects.create(phone="+16175550100")
+    OldVolunteer = old.get_model("volunteers", "Volunteer")
+    OldUser = old.get_model("auth", "User")
+    volunteer = OldVolunteer.objects.create(
+        user=OldUser.objects.create(username="ben"), name="Ben", phone="617.555.0199"
+    )
+
+    MigrationExecutor(connection).migrate(latest)
+
+    typed_by_hand = Neighbor.objects.get(pk=typed_by_hand.pk)
+    assert (typed_by_hand.phone, typed_by_hand.email) == ("+16175550142", "rosa@example.org")
+    assert typed_by_hand.makers == {"requests": [first.pk]}
+    assert second.pk not in typed_by_hand.makers["requests"]
+    offered_first = Neighbor.objects.get(pk=offered_first.pk)
+    assert (offered_first.phone, offered_first.makers) == ("not a phone", {"offers": [offer.pk]})
+    assert Neighbor.objects.get(pk=made_by_hand.pk).makers == {}
+    assert Volunteer.objects.get(pk=volunteer.pk).phone == "+16175550199"
+    assert Permission.objects.filter(group__name="Coordinator", codename="merge_neighbors").exists()
+
+
+def a_volunteer_holds(aid_request):
+    """A volunteer's transaction holding a request's row (closing it, say) until told."""
+    holds, release = threading.Event(), threading.Event()
+
+    def volunteer():
+        with transaction.atomic():
+            list(Request.objects.filter(pk=aid_request.pk).select_for_update())
+            holds.set()
+            release.wait(10)
+
+    thread = in_thread(volunteer)
+    assert holds.wait(10)
+    return thread, release
+
+
+def waiting_for_locks(count, timeout=10):
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0] >= count:
+                return
+            time.sleep(0.02)
+    raise AssertionError(f"never {count} waiting for a lock")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("who_deletes", ["the neighbor's link", "retention"])
+def test_a_join_and_a_deletion_waiting_on_a_volunteer_both_finish(who_deletes):
+    maria = make_user("maria3", is_staff=True)
+    long_ago = timezone.now() - timedelta(days=settings.RETENTION_DAYS + 5)
+    by_phone = make_neighbor(name="Rosa", phone="+16175550142")
+    groceries = make_request(neighbor=by_phone, status=RequestStatus.FULFILLED, closed_at=long_ago)
+    on_the_web = make_neighbor(name="Rosa M.", email="rosa@example.org")
+    being_closed = make_request(neighbor=on_the_web)
+    failures = []
+
+    def guarded(work):
+        def run():
+            try:
+                work()
+            except Exception as failure:  # the test reports any failure
+                failures.append(repr(failure))
+
+        return run
+
+    def deletes():
+        if who_deletes == "retention":
+            run = run_retention()
+            if run.done["erase_retries"]:  # it gave up on a lock conflict
+                failures.append(f"retention left {run.done['erase_retries']} for later")
+        else:
+            erase_what_a_link_gave(status_token=groceries.status_token)
+
+    volunteer, release = a_volunteer_holds(being_closed)
+    joining = in_thread(guarded(lambda: merge_neighbors(on_the_web, [by_phone], by=maria)))
+    waiting_for_locks(1)
+    deleting = in_thread(guarded(deletes))
+    waiting_for_locks(2)
+    release.set()
+    for thread in (volunteer, joining, deleting):
+        thread.join(15)
+
+    assert failures == []
+    assert not Neighbor.objects.filter(pk=by_phone.pk).exists()
+    assert Request.objects.get(pk=groceries.pk).neighbor_id == on_the_web.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_join_that_cannot_get_its_rows_says_try_again_and_changes_nothing():
+    client = sign_in(Client(), make_user("maria4", groups=["Coordinator"], is_staff=True))
+    by_phone, on_the_web, groceries, *_rest = rosa_twice()
+    volunteer, release = a_volunteer_holds(groceries)
+    with connection.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '200ms'")
+    try:
+        response = join(client, [by_phone, on_the_web], apply="1", keep=on_the_web.pk)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+        release.set()
+        volunteer.join(10)
+
+    follow = client.get(response["Location"]).content.decode()
+    assert "Someone changed these records at the same moment. Nothing was joined" in follow
+    assert Neighbor.objects.filter(pk=by_phone.pk).exists()

@@ -20,14 +20,14 @@ from datetime import datetime, time, timedelta
 from importlib import import_module
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Exists, Max, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
 from requests_app.antispam import forget_full_buckets
 from requests_app.models import ACTIVE, Neighbor, Offer, OfferStatus, Request
-from requests_app.services import erase_neighbor_contact_details
+from requests_app.services import erase_neighbor_contact_details, lock_records
 from volunteers.followups import active_coordinators, email_staff
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,13 @@ def run_retention(*, now=None, progress=lambda rows: rows):
     for neighbor in progress(list(neighbors_with_nothing_under_way(today))):
         due = erasure_date(neighbor)
         if due <= today:
-            run.erased += _erase_if_still_due(neighbor.pk, today)
+            try:
+                run.erased += _erase_if_still_due(neighbor.pk, today)
+            except OperationalError:  # a lock conflict with someone's change: next run
+                logger.warning(
+                    "Neighbor %s not erased this run (busy); retried next run", neighbor.pk
+                )
+                run.done["erase_retries"] += 1
         elif due <= notice_until and neighbor.erasure_notice_for != due:
             run.noticed.append((neighbor, due))
     if run.noticed:
@@ -121,7 +127,7 @@ def _erase_if_still_due(pk, today):
     """Erase a record found due, if it still is once locked: since the list was read, a
     neighbor may have asked again, or a coordinator joined the record into another (or
     kept it longer). Returns 1 if it was erased."""
-    if not list(Neighbor.objects.select_for_update().filter(pk=pk).values("pk")):
+    if not lock_records([pk]):
         return 0
     # Read again after the lock, in a statement of its own, to see what committed since.
     neighbor = neighbors_with_nothing_under_way(today).filter(pk=pk).first()

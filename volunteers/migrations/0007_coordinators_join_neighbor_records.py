@@ -1,5 +1,6 @@
 """Coordinators join records of the same neighbor (requests_app.Neighbor, permission
-merge_neighbors): joining deletes records, which nobody else does by hand."""
+merge_neighbors): joining deletes records, which nobody else does by hand. And volunteers'
+phones typed in the admin before it checked them are stored as everywhere else."""
 
 import importlib
 
@@ -25,6 +26,18 @@ def grant(apps, schema_editor):
     )
 
 
+def tidy_phones(apps, schema_editor):
+    tidy = importlib.import_module("requests_app.migrations.0016_neighbor_records_joined")
+    Volunteer = apps.get_model("volunteers", "Volunteer")
+    changed = []
+    for volunteer in Volunteer.objects.exclude(phone="").only("pk", "phone"):
+        phone = tidy._as_phone_number(volunteer.phone) or volunteer.phone
+        if phone != volunteer.phone:
+            volunteer.phone = phone
+            changed.append(volunteer)
+    Volunteer.objects.bulk_update(changed, ["phone"], batch_size=tidy.BATCH)
+
+
 def revoke(apps, schema_editor):
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
@@ -42,4 +55,7 @@ class Migration(migrations.Migration):
         ("requests_app", "0016_neighbor_records_joined"),
     ]
 
-    operations = [migrations.RunPython(grant, revoke)]
+    operations = [
+        migrations.RunPython(grant, revoke),
+        migrations.RunPython(tidy_phones, migrations.RunPython.noop),
+    ]
