@@ -27,7 +27,8 @@ def in_thread(target):
     return thread
 
 
-def wait_until_a_query_waits_for_a_lock(timeout=10):
+def wait_until_a_query_waits_for_a_lock(timeout=10, *, count=1):
+    """Until `count` connections wait for a row another one holds."""
     deadline = time.monotonic() + timeout
     with connection.cursor() as cursor:
         while time.monotonic() < deadline:
@@ -35,10 +36,10 @@ def wait_until_a_query_waits_for_a_lock(timeout=10):
                 "SELECT count(*) FROM pg_stat_activity"
                 " WHERE datname = current_database() AND wait_event_type = 'Lock'"
             )
-            if cursor.fetchone()[0]:
+            if cursor.fetchone()[0] >= count:
                 return
             time.sleep(0.02)
-    raise AssertionError("the second claim never waited for the first")
+    raise AssertionError(f"{count} never waited for a lock (the second claim for the first)")
 
 
 def test_the_second_claim_waits_for_the_first_and_is_told_who_won(pod):

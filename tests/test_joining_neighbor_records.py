@@ -3,7 +3,6 @@
 they are one person joins them in the admin."""
 
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -506,20 +505,6 @@ def a_volunteer_holds(aid_request):
     return thread, release
 
 
-def waiting_for_locks(count, timeout=10):
-    deadline = time.monotonic() + timeout
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            if cursor.fetchone()[0] >= count:
-                return
-            time.sleep(0.02)
-    raise AssertionError(f"never {count} waiting for a lock")
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("who_deletes", ["the neighbor's link", "retention"])
 def test_a_join_and_a_deletion_waiting_on_a_volunteer_both_finish(who_deletes):
@@ -550,9 +535,9 @@ def test_a_join_and_a_deletion_waiting_on_a_volunteer_both_finish(who_deletes):
 
     volunteer, release = a_volunteer_holds(being_closed)
     joining = in_thread(guarded(lambda: merge_neighbors(on_the_web, [by_phone], by=maria)))
-    waiting_for_locks(1)
+    wait_until_a_query_waits_for_a_lock(count=1)
     deleting = in_thread(guarded(deletes))
-    waiting_for_locks(2)
+    wait_until_a_query_waits_for_a_lock(count=2)
     release.set()
     for thread in (volunteer, joining, deleting):
         thread.join(15)
