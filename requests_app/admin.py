@@ -25,7 +25,6 @@ from requests_app.models import (
     Category,
     Claim,
     Event,
-    EventKind,
     InvalidTransition,
     Neighbor,
     Offer,
@@ -34,7 +33,13 @@ from requests_app.models import (
     Resource,
     normalize_reference,
 )
-from requests_app.services import MERGE_AT_MOST, CannotMerge, check_can_merge, merge_neighbors
+from requests_app.services import (
+    MERGE_AT_MOST,
+    CannotMerge,
+    check_can_merge,
+    merge_neighbors,
+    record_contact_look,
+)
 
 
 class KnownIdsOnly:
@@ -109,7 +114,7 @@ class PhonesAsPeopleTypeThem:
 
     def get_search_results(self, request, queryset, search_term):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        number = as_phone_number(search_term) if search_term else ""
+        number = as_phone_number(search_term)
         searched = set(self.get_search_fields(request))
         lookups = [lookup for lookup in self.phone_search_fields if lookup in searched]
         if number and lookups:
@@ -155,11 +160,13 @@ class SharesContactFilter(admin.SimpleListFilter):
     title = _("other records")
     parameter_name = "shares"
 
+    SHARED = "contact"
+
     def lookups(self, request, model_admin):
-        return [("contact", _("Same phone or email as another record"))]
+        return [(self.SHARED, _("Same phone or email as another record"))]
 
     def queryset(self, request, queryset):
-        if self.value() != "contact":
+        if self.value() != self.SHARED:
             return queryset
         others = Neighbor.objects.filter(contact_erased_at__isnull=True).exclude(pk=OuterRef("pk"))
         # The row's own phone or email is tested first, so an empty one never looks
@@ -243,7 +250,7 @@ class NeighborAdmin(
     actions = ["merge_records"]
 
     def get_ordering(self, request):
-        if request.GET.get(SharesContactFilter.parameter_name):
+        if request.GET.get(SharesContactFilter.parameter_name) == SharesContactFilter.SHARED:
             # Records that share a phone or an email, side by side.
             return ["phone", "email", "pk"]
         return super().get_ordering(request)
@@ -251,24 +258,9 @@ class NeighborAdmin(
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
         if request.method == "GET" and response.status_code == 200:
-            self._record_contact_view(request, [object_id])
+            record_contact_look([object_id], by=request.user)
             add_never_cache_headers(response)
         return response
-
-    def _record_contact_view(self, request, neighbor_ids):
-        """A look at these records' contact details, on each of their requests' timelines
-        and on the audit trail."""
-        Event.objects.bulk_create(
-            Event(request_id=pk, kind=EventKind.CONTACT_VIEWED, actor=request.user, text="admin")
-            for pk in Request.objects.filter(neighbor_id__in=neighbor_ids).values_list(
-                "pk", flat=True
-            )
-        )
-        AuditEntry.objects.record_each(
-            AuditAction.CONTACT_VIEWED,
-            [f"neighbor {pk}"[:40] for pk in neighbor_ids],
-            by=request.user,
-        )
 
     def has_merge_permission(self, request):
         """Joining deletes records: a permission of its own (Coordinators have it), on top
@@ -306,7 +298,8 @@ class NeighborAdmin(
                 level=messages.ERROR,
             )
             return None
-        # The kept record's history says it, naming nobody.
+        # The kept record's history says it, naming nobody (the audit action's msgid:
+        # the admin translates a changed field's name when it shows the history).
         self.log_change(request, keep, [{"changed": {"fields": ["Neighbor records joined"]}}])
         joined = len(records) - 1
         self.message_user(
@@ -322,7 +315,7 @@ class NeighborAdmin(
 
     def _merge_page(self, request, form, records):
         """The records side by side, to choose the one to keep: a recorded look."""
-        self._record_contact_view(request, [record.pk for record in records])
+        record_contact_look([record.pk for record in records], by=request.user)
         response = TemplateResponse(
             request,
             "admin/requests_app/neighbor/merge.html",

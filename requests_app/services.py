@@ -296,6 +296,19 @@ def email_neighbor(neighbor, template, *, status_token, to=None, **context):
             logger.error("Could not email neighbor %s (%s)", neighbor.pk, type(error).__name__)
 
 
+def record_contact_look(neighbor_ids, *, by):
+    """A coordinator looked at these records' contact details in the admin: on each of
+    their requests' timelines and on the audit trail, as a volunteer's look is
+    (volunteers.access.reveal_contact_details)."""
+    Event.objects.bulk_create(
+        Event(request_id=pk, kind=EventKind.CONTACT_VIEWED, actor=by, text="admin")
+        for pk in Request.objects.filter(neighbor_id__in=neighbor_ids).values_list("pk", flat=True)
+    )
+    AuditEntry.objects.record_each(
+        AuditAction.CONTACT_VIEWED, [f"neighbor {pk}" for pk in neighbor_ids], by=by
+    )
+
+
 class CannotMerge(Exception):
     """Records that must not become one; the message says why, for the coordinator."""
 

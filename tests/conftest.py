@@ -2,7 +2,7 @@ import pytest
 from django.utils import translation
 from playwright.sync_api import sync_playwright
 
-from tests.factories import make_pod, make_volunteer, sign_in
+from tests.factories import make_pod, make_user, make_volunteer, sign_in
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -94,3 +94,15 @@ def point_person(pod):
 @pytest.fixture
 def coordinator(db):
     return make_volunteer("Maria", groups=["Coordinator"], languages=["en", "es"])
+
+
+@pytest.fixture
+def coordinator_login(db):
+    """A coordinator's admin login: staff, in the Coordinator group."""
+    return make_user("maria", groups=["Coordinator"], is_staff=True)
+
+
+@pytest.fixture
+def coordinator_client(client, coordinator_login):
+    """The test client signed in to the admin as a coordinator, second step passed."""
+    return sign_in(client, coordinator_login)

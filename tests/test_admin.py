@@ -32,13 +32,6 @@ OUR_MODELS = [
 ]
 
 
-@pytest.fixture
-def coordinator_client(client):
-    coordinator = make_user("maria", groups=["Coordinator"], is_staff=True)
-    sign_in(client, coordinator)
-    return client
-
-
 def admin_url(model, view):
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}")
 

@@ -15,17 +15,11 @@ from django.utils import translation
 
 from requests_app.admin_paging import SeekPaging
 from requests_app.models import Request, RequestStatus
-from tests.factories import make_pod, make_request, make_user, sign_in
+from tests.factories import make_pod, make_request
 
 pytestmark = pytest.mark.django_db
 
 REQUESTS = reverse("admin:requests_app_request_changelist")
-
-
-@pytest.fixture
-def coordinator_client(client):
-    sign_in(client, make_user("maria", groups=["Coordinator"], is_staff=True))
-    return client
 
 
 class DropDownReader(HTMLParser):

@@ -31,13 +31,6 @@ from volunteers.reports import build_report
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def coordinator_client():
-    client = Client()
-    sign_in(client, make_user("maria", groups=["Coordinator"], is_staff=True))
-    return client
-
-
 def changelist(model):
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
 

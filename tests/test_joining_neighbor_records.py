@@ -52,13 +52,8 @@ CHANGELIST = "admin:requests_app_neighbor_changelist"
 
 
 @pytest.fixture
-def maria():
-    return make_user("maria", groups=["Coordinator"], is_staff=True)
-
-
-@pytest.fixture
-def coordinator_client(maria):
-    return sign_in(Client(), maria)
+def maria(coordinator_login):
+    return coordinator_login
 
 
 def join(client, records, **extra):

@@ -34,6 +34,10 @@ class Command(BaseCommand):
             self.stderr.write(f"Emails that could not be sent: {run.done['email_failures']}")
         retention = run_retention(progress=progress)
         self.stdout.write(f"Contact details erased: {retention.done['erased']}")
+        if retention.done["erase_retries"]:
+            self.stdout.write(
+                f"Due but busy, left for the next run: {retention.done['erase_retries']}"
+            )
         self.stdout.write(f"Erasures announced to coordinators: {retention.done['noticed']}")
         self.stdout.write(f"Rate-limit counters forgotten: {retention.done['counters_forgotten']}")
         if retention.done["email_failures"]:
