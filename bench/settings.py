@@ -12,16 +12,10 @@ from waltham_aid.settings import BASE_DIR
 ROOT_URLCONF = "bench.urls"
 # Collected apart from make serve's, so the two never mix.
 STATIC_ROOT = BASE_DIR / "bench" / "staticfiles"
+# Production's logging, quieter: warnings only, except "Worker warmed up in N ms", which
+# the bench waits for from every worker (bench/server.py).
 LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": "WARNING"},
-    # "Worker warmed up in N ms": the bench waits for every worker (bench/server.py).
-    "filters": {"hide_secret_links": {"()": "waltham_aid.logs.HideSecretLinks"}},
-    "loggers": {
-        "waltham_aid.warm": {"level": "INFO"},
-        "django.request": {"filters": ["hide_secret_links"]},
-        "django.server": {"filters": ["hide_secret_links"]},
-    },
+    **LOGGING,  # noqa: F405
+    "root": {**LOGGING["root"], "level": "WARNING"},  # noqa: F405
+    "loggers": {**LOGGING["loggers"], "waltham_aid.warm": {"level": "INFO"}},  # noqa: F405
 }

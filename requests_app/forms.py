@@ -1,5 +1,6 @@
 import time
 import unicodedata
+from functools import cached_property
 
 import phonenumbers
 from crispy_forms.helper import FormHelper
@@ -124,18 +125,22 @@ class PublicForm(NothingCutOff, forms.Form):
             *([Field("homepage", wrapper_class="honey")] if self.check_for_robots else []),
         )
 
-    @property
+    @cached_property
+    def form_age(self):
+        """Seconds since this form was drawn, by the signed start time it came with; None
+        when that was missing, forged or older than FORM_MAX_SECONDS."""
+        age = seconds_since_form_started(self.data.get("started"))
+        return None if age is None or age > settings.FORM_MAX_SECONDS else age
+
+    @cached_property
     def started(self):
         """The start time of a form sent back with an error. The one it came with, whose
         age is how long this person has been on the page, so a quick fix is not taken for
         a robot's speed; a new one when it was missing or forged; and when it was close to
         too old, a new one dated FORM_MIN_SECONDS back (they have been here long enough)."""
-        if not self.is_bound:
-            return None
-        age = seconds_since_form_started(self.data.get("started"))
-        if age is None or age > settings.FORM_MAX_SECONDS:
+        if not self.is_bound or self.form_age is None:
             return None  # a new one, drawn with the page
-        if age > settings.FORM_MAX_SECONDS - min(
+        if self.form_age > settings.FORM_MAX_SECONDS - min(
             FRESH_START_MARGIN_SECONDS, settings.FORM_MAX_SECONDS / 2
         ):
             return form_started_token(time.time() - settings.FORM_MIN_SECONDS)
@@ -152,15 +157,14 @@ class PublicForm(NothingCutOff, forms.Form):
                 ),
                 code="honeypot",
             )
-        age = seconds_since_form_started(self.data.get("started"))
-        if age is None or age > settings.FORM_MAX_SECONDS:
+        if self.form_age is None:
             raise ValidationError(
                 _(
                     "This page was open for a long time. Please check what you wrote and send it again."
                 ),
                 code="stale",
             )
-        if age < settings.FORM_MIN_SECONDS:
+        if self.form_age < settings.FORM_MIN_SECONDS:
             raise ValidationError(
                 _(
                     "That was faster than a person can type. Please check what you wrote and send it again."

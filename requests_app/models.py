@@ -415,22 +415,21 @@ class RequestQuerySet(models.QuerySet):
             .exclude(Exists(told))
         )
 
-    def outcomes_to_tell_by(self, volunteer, *, led_pod_ids, now):
-        """The outcomes this volunteer can still tell, by the rule of who sees a neighbor's
-        contact details (volunteers/access.py): closed less than CONTACT_AFTER_CLOSE_DAYS
-        ago, and held by them, or in a pod they lead when the neighbor agreed to point
-        people seeing their details. Older ones stay on the coordinators' list.
+    def outcomes_to_tell_by(self, volunteer, *, led_pod_ids, closed_since):
+        """The outcomes to tell among those closed since `closed_since` and held by this
+        volunteer, or in a pod they lead when the neighbor agreed to point people seeing
+        their details: the query side of volunteers.access.Role.outcomes_to_tell, which
+        holds the rule.
 
         The requests they hold are read first, in a query of their own: a list of ids
         (tens, a few hundred for the busiest volunteer in a year, since a claim stays on
         a closed request) lets PostgreSQL combine two index lookups, those ids and the
         led pods. A subquery in the OR made it test every closed request of the network
         in date order until it had a page: 12,000 rows read for 20 shown at 100,000."""
-        since = now - timedelta(days=settings.CONTACT_AFTER_CLOSE_DAYS)
         held = Claim.objects.active().filter(volunteer=volunteer)
         return (
             self.outcomes_to_tell()
-            .filter(closed_at__gt=since)
+            .filter(closed_at__gt=closed_since)
             .filter(
                 Q(pk__in=list(held.values_list("request_id", flat=True)))
                 | Q(pod__in=led_pod_ids, neighbor__share_with_point_people=True)
@@ -643,13 +642,14 @@ class Request(ChoiceLabels, models.Model):
     move_to.alters_data = True
 
     def _lock(self):
-        """Re-read the status under a row lock, so two people acting at once queue up and
-        the second one sees what the first one did; and the neighbor, which a coordinator
-        may have joined into another record meanwhile (a next date is made for them)."""
-        self.status, self.neighbor_id = (
+        """Re-read the status (and when it closed) under a row lock, so two people acting
+        at once queue up and the second one sees what the first one did; and the neighbor,
+        which a coordinator may have joined into another record meanwhile (a next date is
+        made for them)."""
+        self.status, self.closed_at, self.neighbor_id = (
             type(self)
             .objects.select_for_update()
-            .values_list("status", "neighbor_id")
+            .values_list("status", "closed_at", "neighbor_id")
             .get(pk=self.pk)
         )
 
@@ -875,8 +875,8 @@ class Request(ChoiceLabels, models.Model):
 
     @property
     def has_outcome_to_tell(self):
-        """Closed with an outcome that a person must tell a neighbor without email (one
-        request's side of RequestQuerySet.outcomes_to_tell)."""
+        """Closed with an outcome that a person must tell a neighbor without email, told or
+        not yet (RequestQuerySet.outcomes_to_tell lists those not told yet)."""
         return (
             self.is_closed
             and self.status not in {RequestStatus.WITHDRAWN, RequestStatus.DUPLICATE}
@@ -893,16 +893,14 @@ class Request(ChoiceLabels, models.Model):
 
     @transaction.atomic
     def tell_outcome(self, *, by):
-        """Someone told a phone-only neighbor how it ended: once per close. False when
-        they were told already (a second press, an old page)."""
+        """Someone told a phone-only neighbor how it ended: once per close (a second
+        press, or an old page, records nothing more)."""
         self._lock()
-        if self.status not in CLOSED:
+        if not self.has_outcome_to_tell:  # reopened, or emailed, since the page was drawn
             raise InvalidTransition(self.status, self.status)
-        self.closed_at = type(self).objects.values_list("closed_at", flat=True).get(pk=self.pk)
-        if self.told_since_closed(self.events.filter(kind=EventKind.TOLD_NEIGHBOR)):
-            return False
-        self.record(EventKind.TOLD_NEIGHBOR, by=by)
-        return True
+        told = self.events.filter(kind=EventKind.TOLD_NEIGHBOR, created_at__gte=self.closed_at)
+        if not told.exists():
+            self.record(EventKind.TOLD_NEIGHBOR, by=by)
 
     @transaction.atomic
     def withdraw(self):
@@ -1073,13 +1071,15 @@ class AppendOnly(models.Model):
         raise TypeError(f"{type(self).__name__} rows are append-only: never deleted.")
 
 
+# Messages between the neighbor and whoever helps, both ways: what a neighbor sees of
+# the timeline, and what a volunteer can translate under it.
+MESSAGE_KINDS = frozenset({EventKind.MESSAGE_FROM_NEIGHBOR, EventKind.MESSAGE_TO_NEIGHBOR})
+
+
 class EventQuerySet(AppendOnlyQuerySet):
     def conversation(self):
-        """Messages between the neighbor and whoever helps, with their translations: what
-        a neighbor sees of the timeline."""
-        return self.filter(
-            kind__in=[EventKind.MESSAGE_FROM_NEIGHBOR, EventKind.MESSAGE_TO_NEIGHBOR]
-        ).prefetch_related("translations")
+        """The messages (MESSAGE_KINDS), with their translations."""
+        return self.filter(kind__in=sorted(MESSAGE_KINDS)).prefetch_related("translations")
 
     def erase_what_people_wrote(self):
         """The one exception to append-only: when a neighbor's details are erased, what
@@ -1129,6 +1129,10 @@ class Event(ChoiceLabels, AppendOnly):
 
     def __str__(self):
         return f"{self.request_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_message(self):
+        return self.kind in MESSAGE_KINDS
 
     @property
     def shown_text(self):

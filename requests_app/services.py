@@ -180,20 +180,24 @@ def erase_what_a_link_gave(*, status_token=None, offer_token=None):
     (`status_token`) or an offer page (`offer_token`), for each record its requests or
     offers are on (a coordinator may have moved some to another).
 
-    The link that made a record (it holds the record's first request or offer) erases
+    The link that made a record (it holds one of the record's makers_of rows) erases
     it, whatever joined it later, and ends its offers: nobody could reach their giver.
     A link that joined a record made by another submission (typing exactly the same
     details) takes only its own requests and offers off it, to a record of their own,
     which is erased: whoever typed someone's details cannot delete the record of the
     person who gave them first."""
-    requests = Request.objects.filter(status_token=status_token) if status_token else None
-    offers = Offer.objects.filter(token=offer_token) if offer_token else None
+    # A link of one kind has no rows of the other (none(): not even a query).
+    requests = Request.objects.none()
+    offers = Offer.objects.none()
+    if status_token:
+        requests = Request.objects.filter(status_token=status_token)
+    if offer_token:
+        offers = Offer.objects.filter(token=offer_token)
 
     def records_now():
         return {
             pk
             for rows in (requests, offers)
-            if rows is not None
             for pk in rows.exclude(neighbor=None).values_list("neighbor", flat=True)
         }
 
@@ -208,14 +212,11 @@ def erase_what_a_link_gave(*, status_token=None, offer_token=None):
 
 
 def _erase_what_a_link_gave_on(neighbor, requests, offers):
-    mine = [
-        rows.filter(neighbor=neighbor) if rows is not None else None for rows in (requests, offers)
-    ]
+    mine = [rows.filter(neighbor=neighbor) for rows in (requests, offers)]
     if not _made_the_record(neighbor, *mine):
         own = Neighbor.objects.create(language=neighbor.language, pod=neighbor.pod)
         for rows in mine:
-            if rows is not None:
-                rows.update(neighbor=own)
+            rows.update(neighbor=own)
         neighbor = own
     for offer in neighbor.offers.exclude(status=OfferStatus.FINISHED):
         offer.move_to(OfferStatus.FINISHED)
@@ -244,20 +245,18 @@ def makers_of(neighbor):
 
 
 def _made_the_record(neighbor, requests, offers):
-    """Whether the link's rows (`requests`, `offers`: querysets or None) include one that
+    """Whether the link's rows (querysets of `requests` and `offers`) include one that
     made the record (makers_of); a record with nothing on it yet is anyone's."""
     makers = makers_of(neighbor)
-    if not any(makers.values()):
-        return True
-    return any(
-        rows is not None and rows.filter(pk__in=makers[name]).exists()
+    return not any(makers.values()) or any(
+        rows.filter(pk__in=makers[name]).exists()
         for name, rows in (("requests", requests), ("offers", offers))
     )
 
 
-def status_url(token, *, absolute=True):
-    path = reverse("requests_app:status", args=[token])
-    return f"{settings.SITE_URL}{path}" if absolute else path
+def status_url(token):
+    """A neighbor's private status link, at the network's address (SITE_URL)."""
+    return settings.SITE_URL + reverse("requests_app:status", args=[token])
 
 
 def send_request_confirmation(neighbor, requests, *, to):

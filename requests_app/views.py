@@ -266,21 +266,27 @@ def _offers_for_token(token):
     return offers
 
 
+def _move_offer(request, offer, status):
+    """Pause, take up again or end an offer from its private page, and say how it went."""
+    try:
+        offer.move_to(status)
+    except InvalidTransition:
+        messages.info(request, _("That offer has already ended, so nothing changed."))
+    else:
+        messages.success(request, _("Saved. Thank you for letting us know."))
+    return redirect("requests_app:offer_manage", token=offer.token)
+
+
 def offer_manage(request, token):
-    """The private link to an offer: see it, pause it, take it up again, or end it."""
+    """The private link to an offer: see it, pause it or take it up again (ending one
+    asks first: end_offer)."""
     offers = _offers_for_token(token)
     if request.method == "POST":
         target = OFFER_ACTIONS.get(request.POST.get("action"))
         chosen = next((o for o in offers if o.reference == request.POST.get("reference")), None)
         if target is None or chosen is None:
             raise Http404
-        try:
-            chosen.move_to(target)
-        except InvalidTransition:
-            messages.info(request, _("That offer has already ended, so nothing changed."))
-        else:
-            messages.success(request, _("Saved. Thank you for letting us know."))
-        return redirect("requests_app:offer_manage", token=token)
+        return _move_offer(request, chosen, target)
     context = {
         "offers": offers,
         "token": token,
@@ -293,18 +299,11 @@ def offer_manage(request, token):
 def end_offer(request, token, reference):
     """I can't give this anymore: asks once to be sure (it cannot be taken back), then
     ends the offer."""
-    offers = _offers_for_token(token)
-    offer = next((o for o in offers if o.reference == reference), None)
-    if offer is None:
-        raise Http404
+    offer = get_object_or_404(
+        Offer.objects.select_related("category"), token=token, reference=reference
+    )
     if request.method == "POST":
-        try:
-            offer.move_to(OfferStatus.FINISHED)
-        except InvalidTransition:
-            messages.info(request, _("That offer has already ended, so nothing changed."))
-        else:
-            messages.success(request, _("Saved. Thank you for letting us know."))
-        return redirect("requests_app:offer_manage", token=token)
+        return _move_offer(request, offer, OfferStatus.FINISHED)
     return _private(
         render(request, "requests_app/end_offer.html", {"offer": offer, "token": token})
     )

@@ -6,7 +6,16 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
 
-from requests_app.models import Claim, Event, EventKind, Offer, OfferStatus, Request, RequestStatus
+from requests_app.models import (
+    Claim,
+    Event,
+    EventKind,
+    InvalidTransition,
+    Offer,
+    OfferStatus,
+    Request,
+    RequestStatus,
+)
 from tests.factories import (
     ask_data,
     make_category,
@@ -720,3 +729,18 @@ def test_nothing_a_volunteer_pastes_is_cut_off_by_the_request_page(client, volun
     open_request.claim(volunteer)
     page = signed_in(client, volunteer).get(url("request", open_request.reference))
     assert "maxlength" not in page.content.decode()
+
+
+def test_the_model_itself_refuses_to_record_an_outcome_nobody_has_to_tell(volunteer, pod):
+    """The view checks first; the request's own method holds the rule too, under its lock,
+    for a page drawn before the request was withdrawn or the neighbor gave an email."""
+    withdrawn = make_request(pod=pod, neighbor=make_neighbor(email=""))
+    withdrawn.withdraw()
+    emailed = make_request(pod=pod, neighbor=make_neighbor(email="rosa@example.org"))
+    emailed.claim(volunteer)
+    emailed.close(RequestStatus.FULFILLED, by=volunteer.user)
+
+    for aid_request in (withdrawn, emailed):
+        with pytest.raises(InvalidTransition):
+            aid_request.tell_outcome(by=volunteer.user)
+        assert not aid_request.events.filter(kind=EventKind.TOLD_NEIGHBOR).exists()

@@ -68,6 +68,15 @@ class Role:
         may reach them now."""
         return aid_request.has_outcome_to_tell and self.can_see_contact(aid_request)
 
+    def outcomes_to_tell(self, requests):
+        """The outcomes this person can still tell (can_tell_outcome, as a query over
+        `requests`): a coordinator, the whole network's, however old."""
+        if self.coordinator:
+            return requests.outcomes_to_tell()
+        return requests.outcomes_to_tell_by(
+            self.volunteer, led_pod_ids=self.led_pod_ids, closed_since=_contact_needed_since()
+        )
+
     def can_manage(self, aid_request):
         """Release, message, note attempts, close: the claimer and those who run the pod."""
         return self.coordinator or self.claimed(aid_request) or self.leads(aid_request)
@@ -88,9 +97,12 @@ def _contact_still_needed(aid_request):
         return True
     if aid_request.status == RequestStatus.WITHDRAWN:
         return False
-    return aid_request.closed_at > timezone.now() - timedelta(
-        days=settings.CONTACT_AFTER_CLOSE_DAYS
-    )
+    return aid_request.closed_at > _contact_needed_since()
+
+
+def _contact_needed_since():
+    """Requests closed before this no longer open their neighbor's details to helpers."""
+    return timezone.now() - timedelta(days=settings.CONTACT_AFTER_CLOSE_DAYS)
 
 
 def role_for(user):

@@ -72,8 +72,6 @@ from volunteers.services import sign_up as sign_up_volunteer
 from waltham_aid.kept_pages import kept_in_memory
 
 MATCHES_SHOWN = 10
-# What a volunteer can translate under the timeline: the messages, both ways.
-TRANSLATED_EVENTS = (EventKind.MESSAGE_FROM_NEIGHBOR, EventKind.MESSAGE_TO_NEIGHBOR)
 
 
 # --- Public: joining -------------------------------------------------------------------
@@ -169,12 +167,7 @@ def my_work(request, *, role):
         .with_activity()
         .annotate(quiet_since=Coalesce("last_activity", "created_at"))
     )
-    if role.coordinator:  # the whole network's, however old
-        untold = listed.outcomes_to_tell()
-    else:
-        untold = listed.outcomes_to_tell_by(
-            role.volunteer, led_pod_ids=role.led_pod_ids, now=timezone.now()
-        )
+    untold = role.outcomes_to_tell(listed)
     lists = {
         "mine": paginate(
             mine,
@@ -247,7 +240,7 @@ def _request_page(request, role, aid_request, *, status=200, **forms):
     refused_event = refused.data.get("event", "") if refused else ""
     for event in events:
         event.shown_translations = translations.get(event.pk, [])
-        under_it = refused_event == str(event.pk) and event.kind in TRANSLATED_EVENTS
+        under_it = refused_event == str(event.pk) and event.is_message
         event.refused_translation = refused if under_it else None
     under_a_message = any(event.refused_translation for event in events)
     context = {
@@ -576,9 +569,9 @@ def taken(request, token, *, role):
     )
     if not requests:
         raise Http404
-    # The link opens the page in the neighbor's language, as the emails do.
+    # The link the neighbor's email holds: the network's address, in their language.
     with language(requests[0].language):
-        status_link = request.build_absolute_uri(status_url(token, absolute=False))
+        status_link = status_url(token)
     return render(
         request, "volunteers/taken.html", {"requests": requests, "status_link": status_link}
     )
@@ -788,7 +781,7 @@ def translate(request, reference, *, role):
     message = None
     if form.cleaned_data["event"]:
         message = get_object_or_404(
-            aid_request.events, pk=form.cleaned_data["event"], kind__in=TRANSLATED_EVENTS
+            aid_request.events.conversation(), pk=form.cleaned_data["event"]
         )
     Translation.objects.create(
         request=aid_request,
