@@ -146,12 +146,13 @@ def forget_full_buckets(*, now=None):
     return deleted
 
 
-def rate_limited(request, template, form):
-    """The form comes back with everything typed, a 429 and a message saying what to do."""
+def rate_limited(request, template, form, **context):
+    """The form comes back with everything typed, a 429 and a message saying what to do.
+    `context`: whatever else the template needs."""
     messages.error(
         request,
         _(
             "Many forms were sent from this connection in a short time. Please wait a few minutes and send it again, or call us."
         ),
     )
-    return render(request, template, {"form": form}, status=429)
+    return render(request, template, {"form": form, **context}, status=429)

@@ -245,7 +245,10 @@ class ContactForm(PublicForm, forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
-class AskForm(ContactForm):
+class NeedsForm(PublicForm):
+    """What a neighbor needs and how soon, in their own words: the first part of the ask
+    form, and all there is to asking again from the status page."""
+
     needs = CategoryChoiceField(
         label=_("What do you need?"),
         queryset=Category.objects.for_needs(),
@@ -266,6 +269,10 @@ class AskForm(ContactForm):
         initial=Urgency.THIS_WEEK,
         widget=forms.RadioSelect,
     )
+    submit_label = _("Send my request")
+
+
+class AskForm(NeedsForm, ContactForm):
     address = forms.CharField(
         label=_("Where? (optional)"),
         required=False,
@@ -283,7 +290,6 @@ class AskForm(ContactForm):
         initial="no",
         widget=forms.RadioSelect,
     )
-    submit_label = _("Send my request")
 
     class Meta(ContactForm.Meta):
         fields = [*ContactForm.Meta.fields, "address", "pod", "share_with_point_people"]

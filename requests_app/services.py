@@ -60,28 +60,43 @@ def _made_by(neighbor, rows):
     neighbor.save(update_fields=["makers"])
 
 
-@transaction.atomic
-def create_requests(*, needs, contact, details="", urgency, channel=Channel.WEB, entered_by=None):
-    """A neighbor asks for one or more things: one neighbor, one request per need, one
-    shared status link, and a "submitted" event on each. All or nothing."""
-    neighbor, new_record = find_or_create_neighbor(**contact)
-    token = new_token()
+def _new_requests(neighbor, needs, *, token, language, pod_id, channel, entered_by=None, **fields):
+    """One request per need on `neighbor`, sharing the status link `token`, each with its
+    "submitted" event."""
     created = []
     for category in needs:
         aid_request = create_with_unique_reference(
             Request,
             neighbor=neighbor,
             category=category,
-            details=details,
-            urgency=urgency,
-            language=contact.get("language") or neighbor.language,
-            pod=contact.get("pod") or neighbor.pod,
+            language=language,
+            pod_id=pod_id,
             channel=channel,
             entered_by=entered_by,
             status_token=token,
+            **fields,
         )
         aid_request.record(EventKind.SUBMITTED, by=entered_by, by_neighbor=entered_by is None)
         created.append(aid_request)
+    return created
+
+
+@transaction.atomic
+def create_requests(*, needs, contact, details="", urgency, channel=Channel.WEB, entered_by=None):
+    """A neighbor asks for one or more things: one neighbor, one request per need, one
+    shared status link, and a "submitted" event on each. All or nothing."""
+    neighbor, new_record = find_or_create_neighbor(**contact)
+    created = _new_requests(
+        neighbor,
+        needs,
+        token=new_token(),
+        language=contact.get("language") or neighbor.language,
+        pod_id=contact["pod"].pk if contact.get("pod") else neighbor.pod_id,
+        channel=channel,
+        entered_by=entered_by,
+        details=details,
+        urgency=urgency,
+    )
     if new_record:
         _made_by(neighbor, created)
     # The confirmation goes to the email typed now, never to one already on file.
@@ -91,6 +106,53 @@ def create_requests(*, needs, contact, details="", urgency, channel=Channel.WEB,
             lambda: send_request_confirmation(neighbor, created, to=typed_email), robust=True
         )
     return created
+
+
+class ContactGone(Exception):
+    """The record a private link leads to has no contact details left: a new request on
+    it could reach nobody."""
+
+
+@transaction.atomic
+def ask_again(token, *, needs, details="", urgency):
+    """A neighbor asks for something else from their private status page, without typing
+    their details again: new requests on the record of the link's newest request, with
+    its pod and language, on the same link (so the status page shows them with the
+    others), confirmed by email when the record has one. All or nothing.
+
+    The link holder learns nothing new: the status page never shows the record. Raises
+    ContactGone when the record's details were deleted."""
+    neighbor, newest = _record_of_link(token)
+    if neighbor.contact_erased_at is not None:
+        raise ContactGone(f"neighbor {neighbor.pk}")
+    created = _new_requests(
+        neighbor,
+        needs,
+        token=token,
+        language=newest.language,
+        pod_id=newest.pod_id or neighbor.pod_id,
+        channel=Channel.WEB,
+        details=details,
+        urgency=urgency,
+    )
+    if neighbor.email:
+        transaction.on_commit(
+            lambda: send_request_confirmation(neighbor, created, to=neighbor.email), robust=True
+        )
+    return created
+
+
+def _record_of_link(token):
+    """The record of a status link's newest request, locked (lock_records), and that
+    request. Read again once locked: a coordinator joining records at this moment moves
+    the request to the record kept."""
+    while True:
+        newest = Request.objects.filter(status_token=token).order_by("-pk").first()
+        if newest is None:
+            raise Request.DoesNotExist("no request on this link")
+        locked = lock_records([newest.neighbor_id])
+        if locked and Request.objects.filter(pk=newest.pk, neighbor=locked[0]).exists():
+            return locked[0], newest
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ urlpatterns = [
     path("asked/<str:token>/", views.asked, name="asked"),
     path("status/<str:token>/", views.status, name="status"),
     path("status/<str:token>/erase/", views.erase_contact, name="erase_contact"),
+    path("status/<str:token>/ask/", views.ask_something_else, name="ask_again"),
     path("status/<str:token>/<str:reference>/message/", views.send_message, name="send_message"),
     path("status/<str:token>/<str:reference>/withdraw/", views.withdraw, name="withdraw"),
     path("offer/", views.offer, name="offer"),

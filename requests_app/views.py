@@ -7,10 +7,11 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from requests_app.antispam import allow_neighbor_message, allow_public_post, rate_limited
-from requests_app.forms import PUBLIC_CHOICES, AskForm, MessageForm, OfferForm
+from requests_app.forms import PUBLIC_CHOICES, AskForm, MessageForm, NeedsForm, OfferForm
 from requests_app.keyset import Cursor, key_of, page_from, paginate
 from requests_app.localized import translated_name
 from requests_app.models import (
@@ -23,7 +24,13 @@ from requests_app.models import (
     Request,
     Resource,
 )
-from requests_app.services import create_offers, create_requests, erase_what_a_link_gave
+from requests_app.services import (
+    ContactGone,
+    ask_again,
+    create_offers,
+    create_requests,
+    erase_what_a_link_gave,
+)
 from waltham_aid.kept_pages import kept_in_memory
 
 
@@ -136,7 +143,8 @@ def _status_page(request, token, *, failed_form=None, failed_reference=None, sta
         "message_form": MessageForm(),
         "failed_form": failed_form,
         "failed_reference": failed_reference,
-        "contact_erased": requests[0].neighbor.contact_erased_at is not None,
+        # Of the newest request's record: the one asking again would use (ask_again).
+        "contact_erased": requests[-1].neighbor.contact_erased_at is not None,
     }
     return _private(
         render(
@@ -151,6 +159,56 @@ def _status_page(request, token, *, failed_form=None, failed_reference=None, sta
 def status(request, token):
     """The neighbor's private page: each request of the submission, in plain words."""
     return _status_page(request, token)
+
+
+def ask_something_else(request, token):
+    """Ask for something else from the status page: what is needed and how soon, nothing
+    more. The new requests reach the neighbor as the others do (ask_again) and are
+    followed on the same page. A link whose details were deleted goes to the full form."""
+    newest = (
+        Request.objects.filter(status_token=token)
+        .select_related("neighbor")
+        .order_by("-pk")
+        .first()
+    )
+    if newest is None:
+        raise Http404
+    if newest.neighbor.contact_erased_at is not None:
+        return _ask_with_new_details(request)
+    form = NeedsForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if not allow_public_post(request, "ask"):
+            return _private(rate_limited(request, "requests_app/ask_again.html", form, token=token))
+        data = form.cleaned_data
+        try:
+            created = ask_again(
+                token, needs=data["needs"], details=data["details"], urgency=data["urgency"]
+            )
+        except ContactGone:
+            return _ask_with_new_details(request)
+        references = ", ".join(aid_request.reference for aid_request in created)
+        messages.success(
+            request,
+            ngettext(
+                "We got your request. Its reference is %(references)s. You can follow it below.",
+                "We got your requests. Their references are %(references)s. You can follow them below.",
+                len(created),
+            )
+            % {"references": references},
+        )
+        url = reverse("requests_app:status", args=[token])
+        return redirect(f"{url}#{created[0].reference}")
+    return _private(render(request, "requests_app/ask_again.html", {"form": form, "token": token}))
+
+
+def _ask_with_new_details(request):
+    messages.info(
+        request,
+        _(
+            "Your contact details were deleted, so we would have no way to reach you. To ask again, please leave a phone number or an email here."
+        ),
+    )
+    return redirect("requests_app:ask")
 
 
 def _request_for_token(token, reference):

@@ -78,6 +78,7 @@ def public_pages(network, code):
         (f"/{code}/asked/{claimed.status_token}/", ".reference"),
         (f"/{code}/status/{claimed.status_token}/", POST_FORM),
         (f"/{code}/status/{closed.status_token}/", ".status"),
+        (f"/{code}/status/{closed.status_token}/ask/", POST_FORM),
         (f"/{code}/offer/", POST_FORM),
         (f"/{code}/offer/{network['offer'].token}/", POST_FORM),
         (f"/{code}/volunteer/", POST_FORM),

@@ -172,6 +172,16 @@ RULES = {
         get=PRIVATE_LINK,
         post=outcomes(NOT_FOUND, neighbor=to("requests_app:status")),
     ),
+    "requests_app:ask_again": Rule(
+        named("requests_app:ask_again", STATUS_TOKEN),
+        get=PRIVATE_LINK,
+        post=outcomes(NOT_FOUND, neighbor=to("requests_app:status")),
+        data=lambda world: {
+            "needs": [world.category_pk],
+            "urgency": "2",
+            "started": form_started(),
+        },
+    ),
     "requests_app:send_message": Rule(
         named("requests_app:send_message", STATUS_TOKEN, "claimed_reference"),
         get=POST_ONLY,
@@ -595,6 +605,7 @@ def build_world(**neighbor_fields):
         open_reference=open_.reference,
         claimed_reference=claimed.reference,
         claimed_pk=claimed.pk,
+        category_pk=claimed.category_id,
         closed_reference=closed.reference,
         status_token=claimed.status_token,
         taken_token=taken.status_token,
