@@ -8,12 +8,15 @@ from django.db import OperationalError, models
 from django.db.models import Exists, OuterRef, Q
 from django.template.defaultfilters import yesno
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 from modeltranslation.admin import TranslationAdmin
 
 from requests_app.admin_paging import DropDownFilter, SeekPaging
@@ -207,6 +210,23 @@ class NeighborForm(forms.ModelForm):
         return cleaned
 
 
+def _rows_of(neighbor, rows, model_name):
+    """A neighbor's requests or offers (`rows`), counted, as a link to the admin list of
+    just theirs; nothing for a record not saved yet."""
+    if rows is None:
+        return "-"
+    count = rows.count()
+    label = (
+        ngettext("%(count)d request", "%(count)d requests", count)
+        if model_name == "request"
+        else ngettext("%(count)d offer", "%(count)d offers", count)
+    ) % {"count": count}
+    if not count:
+        return label
+    url = reverse(f"admin:requests_app_{model_name}_changelist")
+    return format_html('<a href="{}?{}">{}</a>', url, urlencode({"neighbor": neighbor.pk}), label)
+
+
 @admin.register(Neighbor)
 class NeighborAdmin(
     KnownIdsInActions,
@@ -224,8 +244,17 @@ class NeighborAdmin(
     search_fields = ["name", "phone", "email"]
     phone_fields = phone_search_fields = ["phone"]
     autocomplete_fields = ["pod"]
-    readonly_fields = ["created_at", "contact_erased_at"]
+    readonly_fields = ["created_at", "contact_erased_at", "their_requests", "their_offers"]
     form = NeighborForm
+
+    @admin.display(description=pgettext_lazy("noun: a neighbor's need", "requests"))
+    def their_requests(self, neighbor):
+        """How many requests are on this record, linking to them in the request list."""
+        return _rows_of(neighbor, neighbor.requests if neighbor.pk else None, "request")
+
+    @admin.display(description=pgettext_lazy("noun: something a neighbor can give", "offers"))
+    def their_offers(self, neighbor):
+        return _rows_of(neighbor, neighbor.offers if neighbor.pk else None, "offer")
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -434,6 +463,15 @@ class HidesTheNeighbor:
     def get_autocomplete_fields(self, request):
         fields = super().get_autocomplete_fields(request)
         return fields if self._sees_contact(request) else [f for f in fields if f != "neighbor"]
+
+    def lookup_allowed(self, lookup, value, request=None):
+        """A list filtered by neighbor (a neighbor's page links to theirs) says which rows
+        are the same person's: only with the contact permission."""
+        if lookup.split("__")[0] == "neighbor" and not (
+            request is not None and self._sees_contact(request)
+        ):
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
 
 @admin.register(Request)

@@ -159,6 +159,44 @@ def test_staff_without_the_contact_permission_cannot_find_offers_by_a_neighbors_
     assert offer.reference in client.get(url, {"q": offer.reference}).content.decode()
 
 
+def test_a_neighbors_page_links_to_their_requests_and_offers(coordinator_client):
+    """On a call, Maria opens Rosa's record and goes straight to everything she asked."""
+    rosa, someone_else = make_neighbor(name="Rosa"), make_neighbor(name="Ana")
+    hers = [make_request(neighbor=rosa) for _n in range(2)]
+    theirs = make_request(neighbor=someone_else)
+    make_offer(neighbor=rosa)
+
+    page = coordinator_client.get(reverse("admin:requests_app_neighbor_change", args=[rosa.pk]))
+    html = page.content.decode()
+    requests_url = f"{reverse('admin:requests_app_request_changelist')}?neighbor={rosa.pk}"
+    offers_url = f"{reverse('admin:requests_app_offer_changelist')}?neighbor={rosa.pk}"
+    assert f'<a href="{requests_url}">2 requests</a>' in html
+    assert f'<a href="{offers_url}">1 offer</a>' in html
+
+    listed = rows_on(coordinator_client.get(requests_url).content.decode())
+    assert sorted(listed) == sorted(r.reference for r in hers)
+    assert theirs.reference not in listed
+    empty = coordinator_client.get(
+        reverse("admin:requests_app_neighbor_change", args=[make_neighbor().pk])
+    ).content.decode()
+    assert "0 offers" in empty
+    assert "?neighbor=" not in empty
+
+
+def test_staff_without_the_contact_permission_cannot_list_one_neighbors_requests(client):
+    """Which requests are the same person's is the neighbor's to keep: the filter by
+    neighbor is refused without the contact permission."""
+    viewer = make_user("viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_request"))
+    sign_in(client, viewer)
+    aid_request = make_request()
+    url = reverse("admin:requests_app_request_changelist")
+    for lookup in ("neighbor", "neighbor__id__exact"):
+        response = client.get(url, {lookup: aid_request.neighbor_id})
+        assert response.status_code == 400 or "?e=1" in response.get("Location", "")
+        assert aid_request.reference not in response.content.decode()
+
+
 def rows_on(html):
     """The references listed on an admin change list page, in order."""
     return re.findall(r'<th class="field-reference"><a href="[^"]+">([^<]+)</a>', html)

@@ -61,6 +61,10 @@ ALLOWED = {
     ("requests_app/forms.py", "format_html("): (
         "a need's label: format_html escapes the category's name and description"
     ),
+    ("requests_app/admin.py", "format_html("): (
+        "a neighbor's page links to their requests and offers: format_html escapes the "
+        "reversed URL, the record's id and the translated count"
+    ),
     ("requests_app/admin_paging.py", "format_html("): (
         "each admin row's checkbox: format_html escapes the object's id and name "
         "(test_admin_long_lists compares it with Django's own, for a name full of markup)"
