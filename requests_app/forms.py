@@ -317,7 +317,13 @@ class AskForm(NeedsForm, ContactForm):
         self.fields["pod"].empty_label = _("I don't know")
 
 
-class OfferForm(ContactForm):
+OFFER_DETAILS = ("details", "availability", "area", "languages", "until", "serves_many")
+
+
+class GivingForm(PublicForm):
+    """What a neighbor can give, when and where: the first part of the offer form, and all
+    there is to offering again from an offer's private page."""
+
     offers = CategoryChoiceField(
         label=_("What can you offer?"),
         queryset=Category.objects.for_offers(),
@@ -358,6 +364,26 @@ class OfferForm(ContactForm):
     )
     submit_label = _("Send my offer")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["languages"].initial = [get_language()]
+
+    def clean_until(self):
+        """An offer ending in the past would never be shown to anyone: say so now."""
+        until = self.cleaned_data["until"]
+        if until is not None and until < timezone.localdate():
+            raise ValidationError(
+                _("This day has passed. Choose today or a later day, or leave it empty."),
+                code="past",
+            )
+        return until
+
+    def offer_details(self):
+        """What the offers say besides which they are (create_offers, offer_again)."""
+        return {name: self.cleaned_data[name] for name in OFFER_DETAILS}
+
+
+class OfferForm(GivingForm, ContactForm):
     class Meta(ContactForm.Meta):
         fields = [*ContactForm.Meta.fields, "pod"]
         labels = {"pod": _("Your pod, if you know it")}
@@ -384,17 +410,6 @@ class OfferForm(ContactForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["pod"].empty_label = _("I don't know")
-        self.fields["languages"].initial = [get_language()]
-
-    def clean_until(self):
-        """An offer ending in the past would never be shown to anyone: say so now."""
-        until = self.cleaned_data["until"]
-        if until is not None and until < timezone.localdate():
-            raise ValidationError(
-                _("This day has passed. Choose today or a later day, or leave it empty."),
-                code="past",
-            )
-        return until
 
 
 class MessageForm(PublicForm):

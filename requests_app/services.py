@@ -109,8 +109,8 @@ def create_requests(*, needs, contact, details="", urgency, channel=Channel.WEB,
 
 
 class ContactGone(Exception):
-    """The record a private link leads to has no contact details left: a new request on
-    it could reach nobody."""
+    """The record a private link leads to has no contact details left: a new request or
+    offer on it could reach nobody."""
 
 
 @transaction.atomic
@@ -122,9 +122,7 @@ def ask_again(token, *, needs, details="", urgency):
 
     The link holder learns nothing new: the status page never shows the record. Raises
     ContactGone when the record's details were deleted."""
-    neighbor, newest = _record_of_link(token)
-    if neighbor.contact_erased_at is not None:
-        raise ContactGone(f"neighbor {neighbor.pk}")
+    neighbor, newest = _record_of_link(Request.objects.filter(status_token=token))
     created = _new_requests(
         neighbor,
         needs,
@@ -142,52 +140,66 @@ def ask_again(token, *, needs, details="", urgency):
     return created
 
 
-def _record_of_link(token):
-    """The record of a status link's newest request, locked (lock_records), and that
-    request. Read again once locked: a coordinator joining records at this moment moves
-    the request to the record kept."""
+def _record_of_link(rows):
+    """The record of a private link's newest row (`rows`: the link's requests or offers),
+    locked (lock_records), and that row. Read again once locked: a coordinator joining
+    records at this moment moves the row to the record kept. Raises ContactGone for a
+    record whose details were deleted."""
     while True:
-        newest = Request.objects.filter(status_token=token).order_by("-pk").first()
+        newest = rows.exclude(neighbor=None).order_by("-pk").first()
         if newest is None:
-            raise Request.DoesNotExist("no request on this link")
+            raise rows.model.DoesNotExist("nothing from a neighbor on this link")
         locked = lock_records([newest.neighbor_id])
-        if locked and Request.objects.filter(pk=newest.pk, neighbor=locked[0]).exists():
-            return locked[0], newest
+        if locked and rows.filter(pk=newest.pk, neighbor=locked[0]).exists():
+            break
+    neighbor = locked[0]
+    if neighbor.contact_erased_at is not None:
+        raise ContactGone(f"neighbor {neighbor.pk}")
+    return neighbor, newest
 
 
-@transaction.atomic
-def create_offers(
-    *,
-    offers,
-    contact,
-    details="",
-    availability="",
-    area="",
-    languages=(),
-    until=None,
-    serves_many=False,
-):
-    neighbor, new_record = find_or_create_neighbor(**contact)
-    token = new_token()
-    created = [
+def _new_offers(neighbor, offers, *, token, pod_id, languages=(), **fields):
+    return [
         create_with_unique_reference(
             Offer,
             neighbor=neighbor,
             category=category,
-            details=details,
-            availability=availability,
-            pod=contact.get("pod") or neighbor.pod,
-            area=area,
+            pod_id=pod_id,
             languages=list(languages),
-            until=until,
-            serves_many=serves_many,
             token=token,
+            **fields,
         )
         for category in offers
     ]
+
+
+@transaction.atomic
+def create_offers(*, offers, contact, **fields):
+    """A neighbor offers one or more things: one offer per kind, one shared private link.
+    `fields`: what GivingForm.offer_details gives."""
+    neighbor, new_record = find_or_create_neighbor(**contact)
+    created = _new_offers(
+        neighbor,
+        offers,
+        token=new_token(),
+        pod_id=contact["pod"].pk if contact.get("pod") else neighbor.pod_id,
+        **fields,
+    )
     if new_record:
         _made_by(neighbor, created)
     return created
+
+
+@transaction.atomic
+def offer_again(token, *, offers, **fields):
+    """A neighbor offers something else from an offer's private page, without typing their
+    details again: new offers on the record of the link's newest offer from a neighbor,
+    with its pod, on the same link. All or nothing. Raises ContactGone when the record's
+    details were deleted."""
+    neighbor, newest = _record_of_link(Offer.objects.filter(token=token))
+    return _new_offers(
+        neighbor, offers, token=token, pod_id=newest.pod_id or neighbor.pod_id, **fields
+    )
 
 
 def lock_records(ids):

@@ -16,6 +16,7 @@ urlpatterns = [
     path("offer/", views.offer, name="offer"),
     path("offer/<str:token>/", views.offer_manage, name="offer_manage"),
     path("offer/<str:token>/erase/", views.erase_offer_contact, name="erase_offer_contact"),
+    path("offer/<str:token>/more/", views.offer_something_else, name="offer_again"),
     path("offer/<str:token>/<str:reference>/end/", views.end_offer, name="end_offer"),
     path("resources/", views.resources, name="resources"),
     path("privacy/", views.privacy, name="privacy"),

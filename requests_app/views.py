@@ -11,7 +11,14 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from requests_app.antispam import allow_neighbor_message, allow_public_post, rate_limited
-from requests_app.forms import PUBLIC_CHOICES, AskForm, MessageForm, NeedsForm, OfferForm
+from requests_app.forms import (
+    PUBLIC_CHOICES,
+    AskForm,
+    GivingForm,
+    MessageForm,
+    NeedsForm,
+    OfferForm,
+)
 from requests_app.keyset import Cursor, key_of, page_from, paginate
 from requests_app.localized import translated_name
 from requests_app.models import (
@@ -30,6 +37,7 @@ from requests_app.services import (
     create_offers,
     create_requests,
     erase_what_a_link_gave,
+    offer_again,
 )
 from waltham_aid.kept_pages import kept_in_memory
 
@@ -294,16 +302,10 @@ def offer(request):
     if request.method == "POST" and form.is_valid():
         if not allow_public_post(request, "offer"):
             return rate_limited(request, "requests_app/offer.html", form)
-        data = form.cleaned_data
         created = create_offers(
-            offers=data["offers"],
+            offers=form.cleaned_data["offers"],
             contact=form.contact_details(),
-            details=data["details"],
-            availability=data["availability"],
-            area=data["area"],
-            languages=data["languages"],
-            until=data["until"],
-            serves_many=data["serves_many"],
+            **form.offer_details(),
         )
         return redirect("requests_app:offer_manage", token=created[0].token)
     return render(request, "requests_app/offer.html", {"form": form})
@@ -349,9 +351,60 @@ def offer_manage(request, token):
         "offers": offers,
         "token": token,
         # None for a volunteer's own offer: no neighbor's details to delete.
-        "neighbor": offers[0].neighbor,
+        "neighbor": offers[-1].neighbor,
     }
     return _private(render(request, "requests_app/offer_manage.html", context))
+
+
+def offer_something_else(request, token):
+    """Offer something else from an offer's private page: what, when and where, nothing
+    more. The new offers go on the same record and link (offer_again). A link whose
+    details were deleted goes to the full form."""
+    newest = (
+        Offer.objects.filter(token=token)
+        .exclude(neighbor=None)  # a volunteer's offer: they offer from the workspace
+        .select_related("neighbor")
+        .order_by("-pk")
+        .first()
+    )
+    if newest is None:
+        raise Http404
+    if newest.neighbor.contact_erased_at is not None:
+        return _offer_with_new_details(request)
+    form = GivingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if not allow_public_post(request, "offer"):
+            return _private(
+                rate_limited(request, "requests_app/offer_again.html", form, token=token)
+            )
+        try:
+            created = offer_again(token, offers=form.cleaned_data["offers"], **form.offer_details())
+        except ContactGone:
+            return _offer_with_new_details(request)
+        references = ", ".join(offer.reference for offer in created)
+        messages.success(
+            request,
+            ngettext(
+                "Thank you. Your new offer is %(references)s, below.",
+                "Thank you. Your new offers are %(references)s, below.",
+                len(created),
+            )
+            % {"references": references},
+        )
+        return redirect("requests_app:offer_manage", token=token)
+    return _private(
+        render(request, "requests_app/offer_again.html", {"form": form, "token": token})
+    )
+
+
+def _offer_with_new_details(request):
+    messages.info(
+        request,
+        _(
+            "Your contact details were deleted, so we would have no way to reach you. To offer again, please leave a phone number or an email here."
+        ),
+    )
+    return redirect("requests_app:offer")
 
 
 def end_offer(request, token, reference):

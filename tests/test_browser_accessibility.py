@@ -81,6 +81,7 @@ def public_pages(network, code):
         (f"/{code}/status/{closed.status_token}/ask/", POST_FORM),
         (f"/{code}/offer/", POST_FORM),
         (f"/{code}/offer/{network['offer'].token}/", POST_FORM),
+        (f"/{code}/offer/{network['offer'].token}/more/", POST_FORM),
         (f"/{code}/volunteer/", POST_FORM),
         (f"/{code}/resources/", "main h1"),
         (f"/{code}/privacy/", "main h1"),

@@ -200,6 +200,16 @@ RULES = {
         post=outcomes(NOT_FOUND, neighbor=to("requests_app:offer_manage")),
         data=lambda world: {"action": "pause", "reference": world.offer_reference},
     ),
+    "requests_app:offer_again": Rule(
+        named("requests_app:offer_again", link_held_by_the_neighbor("offer_token")),
+        get=PRIVATE_LINK,
+        post=outcomes(NOT_FOUND, neighbor=to("requests_app:offer_manage")),
+        data=lambda world: {
+            "offers": [world.category_pk],
+            "languages": ["en"],
+            "started": form_started(),
+        },
+    ),
     "requests_app:end_offer": Rule(
         named(
             "requests_app:end_offer", link_held_by_the_neighbor("offer_token"), "offer_reference"
