@@ -253,6 +253,16 @@ RULES = {
     # --- The workspace ------------------------------------------------------------------
     "volunteers:queue": Rule(named("volunteers:queue"), get=WORKSPACE),
     "volunteers:my_work": Rule(named("volunteers:my_work"), get=WORKSPACE),
+    # Every approved volunteer gives back what they hold (nothing, for most roles here).
+    "volunteers:give_back": Rule(
+        named("volunteers:give_back"),
+        get=POST_ONLY,
+        post={
+            role: to("volunteers:my_work") if outcome == OK else outcome
+            for role, outcome in WORKSPACE.items()
+        },
+        data=lambda world: {"reason": "Away this week, sorry."},
+    ),
     "volunteers:take_request": Rule(named("volunteers:take_request"), get=WORKSPACE),
     # What to read out after taking a request by phone: only for whoever took it.
     "volunteers:taken": Rule(

@@ -277,6 +277,66 @@ def test_a_release_without_a_reason_is_explained_and_changes_nothing(
     assert open_request.status == RequestStatus.CLAIMED
 
 
+def test_a_volunteer_who_falls_ill_gives_back_everything_at_once(client, volunteer, pod):
+    """Ana has three requests and a fever: one button, a few words for the pod, and all
+    three are open again. Ben's request and Ana's finished one stay as they are."""
+    held = [make_request(pod=pod) for _n in range(3)]
+    for aid_request in held:
+        aid_request.claim(volunteer)
+    done = make_request(pod=pod)
+    done.claim(volunteer)
+    done.close(RequestStatus.FULFILLED, by=volunteer.user)
+    bens = make_request(pod=pod)
+    bens.claim(make_volunteer("Ben", pods=[pod]))
+    signed_in(client, volunteer)
+    my_work = client.get(url("my_work", language="es")).content.decode()
+    assert url("give_back", language="es") in my_work
+
+    response = client.post(
+        url("give_back", language="es"), {"reason": "Tengo fiebre, lo siento."}, follow=True
+    )
+
+    assert response.redirect_chain[-1][0] == url("my_work", language="es")
+    with translation.override("es"):
+        said = translation.ngettext(
+            "%(count)d request went back to its pod. Thank you for saying so.",
+            "%(count)d requests went back to their pods. Thank you for saying so.",
+            3,
+        ) % {"count": 3}
+    assert said in response.content.decode()
+    for aid_request in held:
+        aid_request.refresh_from_db()
+        assert aid_request.status == RequestStatus.OPEN
+        assert aid_request.events.filter(
+            kind=EventKind.RELEASED, text="Tengo fiebre, lo siento.", actor=volunteer.user
+        ).exists()
+    assert not Request.objects.claimed_by(volunteer).filter(status=RequestStatus.CLAIMED).exists()
+    done.refresh_from_db()
+    bens.refresh_from_db()
+    assert (done.status, bens.status) == (RequestStatus.FULFILLED, RequestStatus.CLAIMED)
+    assert url("give_back", language="es") not in response.content.decode()  # nothing held
+
+
+def test_giving_everything_back_without_a_word_for_the_pod_changes_nothing(client, volunteer, pod):
+    held = make_request(pod=pod)
+    held.claim(volunteer)
+
+    response = signed_in(client, volunteer).post(url("give_back", language="ht"), {"reason": " "})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "<details open>" in html
+    with translation.override("ht"):
+        assert translation.gettext("This field is required.") in html
+    held.refresh_from_db()
+    assert held.status == RequestStatus.CLAIMED
+
+
+def test_giving_back_with_nothing_held_says_so(client, volunteer):
+    response = signed_in(client, volunteer).post(url("give_back"), {"reason": "Away"}, follow=True)
+    assert "You had no requests to give back." in response.content.decode()
+
+
 def test_closing_someone_elses_claim_is_refused_and_changes_nothing(
     client, volunteer, open_request, pod
 ):

@@ -212,15 +212,31 @@ def decline_volunteer(volunteer):
 
 
 @transaction.atomic
+def give_back_everything(volunteer, *, by, reason=""):
+    """Every request `volunteer` holds goes back to its pod (Request.release, with
+    `reason` on each timeline), in request order like every change that locks several
+    requests. Returns the requests given back; one closed meanwhile is left as it is."""
+    held = (
+        Claim.objects.active()
+        .filter(volunteer=volunteer, request__status=RequestStatus.CLAIMED)
+        .select_related("request")
+        .order_by("request_id")
+    )
+    given_back = []
+    for claim in held:
+        try:
+            claim.request.release(by=by, reason=reason)
+        except InvalidTransition:
+            continue
+        given_back.append(claim.request)
+    return given_back
+
+
+@transaction.atomic
 def deactivate_volunteer(volunteer, *, by):
     """A volunteer who leaves: their login stops working at once (every open session
     with it), the requests they held go back to their pods, and they lead no pod."""
-    held = Claim.objects.active().filter(volunteer=volunteer).select_related("request")
-    for claim in held:
-        try:
-            claim.request.release(by=by, reason="")
-        except InvalidTransition:
-            continue
+    give_back_everything(volunteer, by=by)
     volunteer.pods_led.clear()
     if volunteer.user_id:
         volunteer.user.is_active = False

@@ -70,6 +70,7 @@ urlpatterns = [
     ),
     path("work/", views.queue, name="queue"),
     path("work/mine/", views.my_work, name="my_work"),
+    path("work/mine/give-back/", views.give_back, name="give_back"),
     path("work/take/", views.take_request, name="take_request"),
     path("work/take/<str:token>/", views.taken, name="taken"),
     path("work/requests/<str:reference>/", views.request_detail, name="request"),

@@ -13,7 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.utils.translation import override as language
 from django.views.decorators.cache import never_cache
@@ -65,6 +65,7 @@ from volunteers.services import (
     claim_request,
     close_request,
     connect_offer,
+    give_back_everything,
     message_neighbor,
     reassign_claim,
 )
@@ -160,6 +161,36 @@ def queue(request, *, role):
 def my_work(request, *, role):
     """My claimed requests and, for point people, what needs attention in their pods.
     Each list pages on its own, by a cursor in its own parameter."""
+    return _my_work_page(request, role)
+
+
+@require_POST
+@volunteer_required
+def give_back(request, *, role):
+    """I can't do these now: every request I took goes back to its pod, with a few
+    words for the pod (give_back_everything)."""
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        return _my_work_page(request, role, status=400, give_back_form=form)
+    given_back = give_back_everything(
+        role.volunteer, by=request.user, reason=form.cleaned_data["reason"]
+    )
+    if given_back:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d request went back to its pod. Thank you for saying so.",
+                "%(count)d requests went back to their pods. Thank you for saying so.",
+                len(given_back),
+            )
+            % {"count": len(given_back)},
+        )
+    else:
+        messages.info(request, _("You had no requests to give back."))
+    return redirect("volunteers:my_work")
+
+
+def _my_work_page(request, role, *, status=200, give_back_form=None):
     listed = Request.objects.select_related("category", "pod")
     mine = (
         listed.claimed_by(role.volunteer)
@@ -199,7 +230,12 @@ def my_work(request, *, role):
     return render(
         request,
         "volunteers/my_work.html",
-        {**lists, **{f"{name}_query": _without(request, name) for name in lists}},
+        {
+            **lists,
+            **{f"{name}_query": _without(request, name) for name in lists},
+            "give_back_form": give_back_form or ReasonForm(),
+        },
+        status=status,
     )
 
 
