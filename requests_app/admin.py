@@ -3,9 +3,10 @@ from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin import widgets as admin_widgets
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import OperationalError, models
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.constants import LOOKUP_SEP
 from django.template.defaultfilters import yesno
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -444,6 +445,30 @@ class ClaimInline(admin.TabularInline):
         return super().get_queryset(request).select_related("volunteer")
 
 
+def filtered_field(model, lookup):
+    """The model field a list filter's `lookup` starts from, by name: `neighbor_id`,
+    `neighbor__pk` and `neighbor__id__in` all filter by `neighbor`."""
+    try:
+        return model._meta.get_field(lookup.split(LOOKUP_SEP)[0]).name
+    except FieldDoesNotExist:
+        return None
+
+
+class SecretsNeverFiltered:
+    """Django lets a list be filtered by any of its own fields from the address bar
+    (`?status_token__startswith=a`), and a list that answers "some" or "none" gives a
+    secret away one character at a time. The fields in `secret_fields` (private links,
+    second-step keys) are never filtered by, whoever asks, as Django's own user list
+    does for passwords."""
+
+    secret_fields = ()
+
+    def lookup_allowed(self, lookup, value, request=None):
+        if filtered_field(self.model, lookup) in self.secret_fields:
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+
 class HidesTheNeighbor:
     """For records that point to a neighbor (requests, offers): without the contact
     permission the neighbor field is neither shown nor offered, and nothing is searched
@@ -467,7 +492,7 @@ class HidesTheNeighbor:
     def lookup_allowed(self, lookup, value, request=None):
         """A list filtered by neighbor (a neighbor's page links to theirs) says which rows
         are the same person's: only with the contact permission."""
-        if lookup.split("__")[0] == "neighbor" and not (
+        if filtered_field(self.model, lookup) == "neighbor" and not (
             request is not None and self._sees_contact(request)
         ):
             return False
@@ -477,6 +502,7 @@ class HidesTheNeighbor:
 @admin.register(Request)
 class RequestAdmin(
     KnownIdsInActions,
+    SecretsNeverFiltered,
     NothingCutOffInTheAdmin,
     PhonesAsPeopleTypeThem,
     SeekPaging,
@@ -485,6 +511,7 @@ class RequestAdmin(
     admin.ModelAdmin,
 ):
     list_display = ["reference", "category", "pod", "urgency", "language", "status", "created_at"]
+    secret_fields = ["status_token"]
     # Dates by "today, past 7 days, this month, this year" rather than a date hierarchy,
     # whose month links cost a full scan of the table on every visit (130 ms for 100,000
     # requests), and two more queries.
@@ -672,8 +699,14 @@ class EventAdmin(SeekPaging, ReadOnlyAdmin):
 
 @admin.register(Offer)
 class OfferAdmin(
-    KnownIdsInActions, NothingCutOffInTheAdmin, HidesTheNeighbor, SafeAutocomplete, admin.ModelAdmin
+    KnownIdsInActions,
+    SecretsNeverFiltered,
+    NothingCutOffInTheAdmin,
+    HidesTheNeighbor,
+    SafeAutocomplete,
+    admin.ModelAdmin,
 ):
+    secret_fields = ["token"]
     list_display = ["reference", "category", "pod", "status", "serves_many", "until", "created_at"]
     list_filter = ["status", "category", "serves_many", ("pod", DropDownFilter)]
     list_select_related = ["category", "pod"]

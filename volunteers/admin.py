@@ -16,6 +16,7 @@ from requests_app.admin import (
     NothingCutOffInTheAdmin,
     PhonesAsPeopleTypeThem,
     SafeAutocomplete,
+    SecretsNeverFiltered,
 )
 from requests_app.admin_paging import DropDownFilter
 from volunteers.models import Pod, Volunteer
@@ -152,11 +153,13 @@ class VolunteerAdmin(
         )
 
 
-class PhoneAdmin(KnownIdsInActions, TOTPDeviceAdmin):
+class PhoneAdmin(KnownIdsInActions, SecretsNeverFiltered, TOTPDeviceAdmin):
     """Second-step devices: each person sets up their own phone at their first sign-in,
     so here a lost one is only looked at or removed; nobody adds one with a key they
     know for someone else. Keys and QR codes are never shown
     (OTP_ADMIN_HIDE_SENSITIVE_DATA)."""
+
+    secret_fields = ["key"]
 
     def has_add_permission(self, request):
         return False
