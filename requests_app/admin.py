@@ -211,21 +211,16 @@ class NeighborForm(forms.ModelForm):
         return cleaned
 
 
-def _rows_of(neighbor, rows, model_name):
-    """A neighbor's requests or offers (`rows`), counted, as a link to the admin list of
-    just theirs; nothing for a record not saved yet."""
+def _rows_of(neighbor, rows, changelist, label):
+    """A neighbor's requests or offers (`rows`), counted by `label(count)`, as a link to
+    the admin `changelist` of just theirs; nothing for a record not saved yet."""
     if rows is None:
         return "-"
     count = rows.count()
-    label = (
-        ngettext("%(count)d request", "%(count)d requests", count)
-        if model_name == "request"
-        else ngettext("%(count)d offer", "%(count)d offers", count)
-    ) % {"count": count}
     if not count:
-        return label
-    url = reverse(f"admin:requests_app_{model_name}_changelist")
-    return format_html('<a href="{}?{}">{}</a>', url, urlencode({"neighbor": neighbor.pk}), label)
+        return label(count)
+    query = urlencode({"neighbor": neighbor.pk})
+    return format_html('<a href="{}?{}">{}</a>', reverse(changelist), query, label(count))
 
 
 @admin.register(Neighbor)
@@ -251,11 +246,23 @@ class NeighborAdmin(
     @admin.display(description=pgettext_lazy("noun: a neighbor's need", "requests"))
     def their_requests(self, neighbor):
         """How many requests are on this record, linking to them in the request list."""
-        return _rows_of(neighbor, neighbor.requests if neighbor.pk else None, "request")
+        return _rows_of(
+            neighbor,
+            neighbor.requests if neighbor.pk else None,
+            "admin:requests_app_request_changelist",
+            lambda count: (
+                ngettext("%(count)d request", "%(count)d requests", count) % {"count": count}
+            ),
+        )
 
     @admin.display(description=pgettext_lazy("noun: something a neighbor can give", "offers"))
     def their_offers(self, neighbor):
-        return _rows_of(neighbor, neighbor.offers if neighbor.pk else None, "offer")
+        return _rows_of(
+            neighbor,
+            neighbor.offers if neighbor.pk else None,
+            "admin:requests_app_offer_changelist",
+            lambda count: ngettext("%(count)d offer", "%(count)d offers", count) % {"count": count},
+        )
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

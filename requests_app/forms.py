@@ -317,10 +317,7 @@ class AskForm(NeedsForm, ContactForm):
         self.fields["pod"].empty_label = _("I don't know")
 
 
-OFFER_DETAILS = ("details", "availability", "area", "languages", "until", "serves_many")
-
-
-class GivingForm(PublicForm):
+class OffersForm(PublicForm):
     """What a neighbor can give, when and where: the first part of the offer form, and all
     there is to offering again from an offer's private page."""
 
@@ -380,10 +377,14 @@ class GivingForm(PublicForm):
 
     def offer_details(self):
         """What the offers say besides which they are (create_offers, offer_again)."""
-        return {name: self.cleaned_data[name] for name in OFFER_DETAILS}
+        return {
+            name: self.cleaned_data[name]
+            for name in OffersForm.declared_fields
+            if name not in ("offers", "homepage")
+        }
 
 
-class OfferForm(GivingForm, ContactForm):
+class OfferForm(OffersForm, ContactForm):
     class Meta(ContactForm.Meta):
         fields = [*ContactForm.Meta.fields, "pod"]
         labels = {"pod": _("Your pod, if you know it")}

@@ -108,21 +108,26 @@ def create_requests(*, needs, contact, details="", urgency, channel=Channel.WEB,
     return created
 
 
-class ContactGone(Exception):
-    """The record a private link leads to has no contact details left: a new request or
-    offer on it could reach nobody."""
+class FullFormNeeded(Exception):
+    """A private link that cannot take a new request or offer without the neighbor's
+    details: its record's details were deleted (`erased`), or a coordinator moved some
+    of its rows to another record, and which one to reach is not ours to guess."""
+
+    def __init__(self, *, erased):
+        super().__init__("details deleted" if erased else "rows on several records")
+        self.erased = erased
 
 
 @transaction.atomic
 def ask_again(token, *, needs, details="", urgency):
     """A neighbor asks for something else from their private status page, without typing
-    their details again: new requests on the record of the link's newest request, with
-    its pod and language, on the same link (so the status page shows them with the
-    others), confirmed by email when the record has one. All or nothing.
+    their details again: new requests on the link's one record (record_of_link), with the
+    pod and language of its newest request, on the same link (so the status page shows
+    them with the others), confirmed by email when the record has one (where volunteers'
+    messages about this link's requests already go). All or nothing.
 
-    The link holder learns nothing new: the status page never shows the record. Raises
-    ContactGone when the record's details were deleted."""
-    neighbor, newest = _record_of_link(Request.objects.filter(status_token=token))
+    The link holder learns nothing new: the status page never shows the record."""
+    neighbor, newest = _lock_record_of_link(Request.objects.filter(status_token=token))
     created = _new_requests(
         neighbor,
         needs,
@@ -140,22 +145,37 @@ def ask_again(token, *, needs, details="", urgency):
     return created
 
 
-def _record_of_link(rows):
-    """The record of a private link's newest row (`rows`: the link's requests or offers),
-    locked (lock_records), and that row. Read again once locked: a coordinator joining
-    records at this moment moves the row to the record kept. Raises ContactGone for a
-    record whose details were deleted."""
+def record_of_link(rows):
+    """The one record a private link's rows are on (`rows`: its requests, or its offers,
+    of which a volunteer's have none), with the link's newest row. Raises the model's
+    DoesNotExist for a link with no neighbor's row, and FullFormNeeded when a new request
+    or offer could not go on that record. Two queries and no lock: for deciding which
+    page to show (ask_again and offer_again read it again, locked)."""
+    rows = rows.exclude(neighbor=None)
+    newest = rows.select_related("neighbor").order_by("-pk").first()
+    if newest is None:
+        raise rows.model.DoesNotExist("nothing from a neighbor on this link")
+    if rows.exclude(neighbor=newest.neighbor_id).exists():
+        raise FullFormNeeded(erased=False)
+    if newest.neighbor.contact_erased_at is not None:
+        raise FullFormNeeded(erased=True)
+    return newest.neighbor, newest
+
+
+def _lock_record_of_link(rows):
+    """record_of_link, with the record's requests and then the record locked
+    (lock_records) and everything read again under the lock. A coordinator joining
+    records at this moment may move the rows to the record kept: the locks taken in vain
+    are let go (their savepoint rolled back) before the next record is locked, so nobody
+    waits on anybody in a circle."""
     while True:
-        newest = rows.exclude(neighbor=None).order_by("-pk").first()
-        if newest is None:
-            raise rows.model.DoesNotExist("nothing from a neighbor on this link")
-        locked = lock_records([newest.neighbor_id])
-        if locked and rows.filter(pk=newest.pk, neighbor=locked[0]).exists():
-            break
-    neighbor = locked[0]
-    if neighbor.contact_erased_at is not None:
-        raise ContactGone(f"neighbor {neighbor.pk}")
-    return neighbor, newest
+        with transaction.atomic():
+            first_read, _newest = record_of_link(rows)
+            lock_records([first_read.pk])
+            neighbor, newest = record_of_link(rows)
+            if neighbor.pk == first_read.pk:
+                return neighbor, newest
+            transaction.set_rollback(True)
 
 
 def _new_offers(neighbor, offers, *, token, pod_id, languages=(), **fields):
@@ -176,7 +196,7 @@ def _new_offers(neighbor, offers, *, token, pod_id, languages=(), **fields):
 @transaction.atomic
 def create_offers(*, offers, contact, **fields):
     """A neighbor offers one or more things: one offer per kind, one shared private link.
-    `fields`: what GivingForm.offer_details gives."""
+    `fields`: what OffersForm.offer_details gives."""
     neighbor, new_record = find_or_create_neighbor(**contact)
     created = _new_offers(
         neighbor,
@@ -193,10 +213,9 @@ def create_offers(*, offers, contact, **fields):
 @transaction.atomic
 def offer_again(token, *, offers, **fields):
     """A neighbor offers something else from an offer's private page, without typing their
-    details again: new offers on the record of the link's newest offer from a neighbor,
-    with its pod, on the same link. All or nothing. Raises ContactGone when the record's
-    details were deleted."""
-    neighbor, newest = _record_of_link(Offer.objects.filter(token=token))
+    details again: new offers on the link's one record (record_of_link), with the pod of
+    its newest offer, on the same link. All or nothing."""
+    neighbor, newest = _lock_record_of_link(Offer.objects.filter(token=token))
     return _new_offers(
         neighbor, offers, token=token, pod_id=newest.pod_id or neighbor.pod_id, **fields
     )

@@ -7,17 +7,17 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from requests_app.antispam import allow_neighbor_message, allow_public_post, rate_limited
 from requests_app.forms import (
     PUBLIC_CHOICES,
     AskForm,
-    GivingForm,
     MessageForm,
     NeedsForm,
     OfferForm,
+    OffersForm,
 )
 from requests_app.keyset import Cursor, key_of, page_from, paginate
 from requests_app.localized import translated_name
@@ -32,12 +32,13 @@ from requests_app.models import (
     Resource,
 )
 from requests_app.services import (
-    ContactGone,
+    FullFormNeeded,
     ask_again,
     create_offers,
     create_requests,
     erase_what_a_link_gave,
     offer_again,
+    record_of_link,
 )
 from waltham_aid.kept_pages import kept_in_memory
 
@@ -151,7 +152,6 @@ def _status_page(request, token, *, failed_form=None, failed_reference=None, sta
         "message_form": MessageForm(),
         "failed_form": failed_form,
         "failed_reference": failed_reference,
-        # Of the newest request's record: the one asking again would use (ask_again).
         "contact_erased": requests[-1].neighbor.contact_erased_at is not None,
     }
     return _private(
@@ -171,30 +171,15 @@ def status(request, token):
 
 def ask_something_else(request, token):
     """Ask for something else from the status page: what is needed and how soon, nothing
-    more. The new requests reach the neighbor as the others do (ask_again) and are
-    followed on the same page. A link whose details were deleted goes to the full form."""
-    newest = (
-        Request.objects.filter(status_token=token)
-        .select_related("neighbor")
-        .order_by("-pk")
-        .first()
-    )
-    if newest is None:
-        raise Http404
-    if newest.neighbor.contact_erased_at is not None:
-        return _ask_with_new_details(request)
-    form = NeedsForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if not allow_public_post(request, "ask"):
-            return _private(rate_limited(request, "requests_app/ask_again.html", form, token=token))
+    more (ask_again)."""
+
+    def save(form):
         data = form.cleaned_data
-        try:
-            created = ask_again(
-                token, needs=data["needs"], details=data["details"], urgency=data["urgency"]
-            )
-        except ContactGone:
-            return _ask_with_new_details(request)
-        references = ", ".join(aid_request.reference for aid_request in created)
+        return ask_again(
+            token, needs=data["needs"], details=data["details"], urgency=data["urgency"]
+        )
+
+    def done(created):
         messages.success(
             request,
             ngettext(
@@ -202,21 +187,67 @@ def ask_something_else(request, token):
                 "We got your requests. Their references are %(references)s. You can follow them below.",
                 len(created),
             )
-            % {"references": references},
+            % {"references": _references(created)},
         )
         url = reverse("requests_app:status", args=[token])
         return redirect(f"{url}#{created[0].reference}")
-    return _private(render(request, "requests_app/ask_again.html", {"form": form, "token": token}))
 
-
-def _ask_with_new_details(request):
-    messages.info(
+    return _something_else(
         request,
-        _(
+        token,
+        rows=Request.objects.filter(status_token=token),
+        form_class=NeedsForm,
+        template="requests_app/ask_something_else.html",
+        full_form="requests_app:ask",
+        erased=_(
             "Your contact details were deleted, so we would have no way to reach you. To ask again, please leave a phone number or an email here."
         ),
+        save=save,
+        done=done,
     )
-    return redirect("requests_app:ask")
+
+
+def _something_else(request, token, *, rows, form_class, template, full_form, erased, save, done):
+    """Asking or offering something else from a private link: the form without contact
+    details, saved by `save(form)` onto the link's one record (ask_again, offer_again)
+    and answered by `done(created)`. A link that is nobody's is a 404; one whose record
+    cannot take more goes to the `full_form`, saying `erased` when its details were
+    deleted. Under the same limit as the full form; never a 500 on a lock conflict: the
+    form comes back with everything typed."""
+    try:
+        record_of_link(rows)
+        form = form_class(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            # The full form's limit: its allow_public_post key is its name ("ask", "offer").
+            if not allow_public_post(request, full_form.split(":")[1]):
+                return _private(rate_limited(request, template, form, token=token))
+            try:
+                created = _once_more_on_a_lock_conflict(lambda: save(form))
+            except OperationalError:
+                messages.error(request, _("We could not save this just now. Please send it again."))
+                context = {"form": form, "token": token}
+                return _private(render(request, template, context, status=503))
+            return done(created)
+    except rows.model.DoesNotExist:
+        raise Http404 from None
+    except FullFormNeeded as needed:
+        if needed.erased:
+            messages.info(request, erased)
+        return redirect(full_form)
+    return _private(render(request, template, {"form": form, "token": token}))
+
+
+def _once_more_on_a_lock_conflict(write):
+    """A write that met a lock a coordinator's change held too long (a join, a move)
+    is tried once more; its transaction was rolled back, so nothing was half done."""
+    try:
+        return write()
+    except OperationalError:
+        return write()
+
+
+def _references(rows):
+    return pgettext("between references in a sentence", ", ").join(row.reference for row in rows)
 
 
 def _request_for_token(token, reference):
@@ -358,30 +389,12 @@ def offer_manage(request, token):
 
 def offer_something_else(request, token):
     """Offer something else from an offer's private page: what, when and where, nothing
-    more. The new offers go on the same record and link (offer_again). A link whose
-    details were deleted goes to the full form."""
-    newest = (
-        Offer.objects.filter(token=token)
-        .exclude(neighbor=None)  # a volunteer's offer: they offer from the workspace
-        .select_related("neighbor")
-        .order_by("-pk")
-        .first()
-    )
-    if newest is None:
-        raise Http404
-    if newest.neighbor.contact_erased_at is not None:
-        return _offer_with_new_details(request)
-    form = GivingForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if not allow_public_post(request, "offer"):
-            return _private(
-                rate_limited(request, "requests_app/offer_again.html", form, token=token)
-            )
-        try:
-            created = offer_again(token, offers=form.cleaned_data["offers"], **form.offer_details())
-        except ContactGone:
-            return _offer_with_new_details(request)
-        references = ", ".join(offer.reference for offer in created)
+    more (offer_again)."""
+
+    def save(form):
+        return offer_again(token, offers=form.cleaned_data["offers"], **form.offer_details())
+
+    def done(created):
         messages.success(
             request,
             ngettext(
@@ -389,22 +402,23 @@ def offer_something_else(request, token):
                 "Thank you. Your new offers are %(references)s, below.",
                 len(created),
             )
-            % {"references": references},
+            % {"references": _references(created)},
         )
         return redirect("requests_app:offer_manage", token=token)
-    return _private(
-        render(request, "requests_app/offer_again.html", {"form": form, "token": token})
-    )
 
-
-def _offer_with_new_details(request):
-    messages.info(
+    return _something_else(
         request,
-        _(
+        token,
+        rows=Offer.objects.filter(token=token),
+        form_class=OffersForm,
+        template="requests_app/offer_something_else.html",
+        full_form="requests_app:offer",
+        erased=_(
             "Your contact details were deleted, so we would have no way to reach you. To offer again, please leave a phone number or an email here."
         ),
+        save=save,
+        done=done,
     )
-    return redirect("requests_app:offer")
 
 
 def end_offer(request, token, reference):

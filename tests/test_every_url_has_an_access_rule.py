@@ -172,8 +172,8 @@ RULES = {
         get=PRIVATE_LINK,
         post=outcomes(NOT_FOUND, neighbor=to("requests_app:status")),
     ),
-    "requests_app:ask_again": Rule(
-        named("requests_app:ask_again", STATUS_TOKEN),
+    "requests_app:ask_something_else": Rule(
+        named("requests_app:ask_something_else", STATUS_TOKEN),
         get=PRIVATE_LINK,
         post=outcomes(NOT_FOUND, neighbor=to("requests_app:status")),
         data=lambda world: {
@@ -200,8 +200,8 @@ RULES = {
         post=outcomes(NOT_FOUND, neighbor=to("requests_app:offer_manage")),
         data=lambda world: {"action": "pause", "reference": world.offer_reference},
     ),
-    "requests_app:offer_again": Rule(
-        named("requests_app:offer_again", link_held_by_the_neighbor("offer_token")),
+    "requests_app:offer_something_else": Rule(
+        named("requests_app:offer_something_else", link_held_by_the_neighbor("offer_token")),
         get=PRIVATE_LINK,
         post=outcomes(NOT_FOUND, neighbor=to("requests_app:offer_manage")),
         data=lambda world: {

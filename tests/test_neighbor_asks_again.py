@@ -6,13 +6,18 @@ import threading
 
 import pytest
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
 from requests_app.models import Channel, EventKind, Neighbor, Request, Urgency
-from requests_app.services import ask_again, merge_neighbors
+from requests_app.services import (
+    FullFormNeeded,
+    ask_again,
+    erase_what_a_link_gave,
+    merge_neighbors,
+)
 from tests.factories import (
     ask_data,
     form_started,
@@ -23,6 +28,7 @@ from tests.factories import (
     make_user,
 )
 from tests.test_claim_race import in_thread, wait_until_a_query_waits_for_a_lock
+from tests.test_joining_neighbor_records import a_volunteer_holds
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +72,7 @@ def asks(client, needs, language="en", **data):
 
 def asks_again(client, token, needs, language="en", *, follow=False, **data):
     return client.post(
-        url("ask_again", language, token),
+        url("ask_something_else", language, token),
         {
             "needs": [category.pk for category in needs],
             "details": "",
@@ -89,8 +95,8 @@ def test_rosa_asks_for_a_meal_from_her_status_page_without_typing_her_details_ag
     mail.outbox.clear()
 
     status_page = client.get(url("status", language, token)).content.decode()
-    assert url("ask_again", language, token) in status_page
-    form_page = client.get(url("ask_again", language, token))
+    assert url("ask_something_else", language, token) in status_page
+    form_page = client.get(url("ask_something_else", language, token))
     html = form_page.content.decode()
     assert form_page.status_code == 200
     assert form_page["Cache-Control"] == "private, no-store"
@@ -168,9 +174,9 @@ def test_a_link_whose_details_were_deleted_sends_rosa_to_the_full_form(client, g
     client.post(url("erase_contact", "pt-br", first.status_token))
 
     status_page = client.get(url("status", "pt-br", first.status_token)).content.decode()
-    assert url("ask_again", "pt-br", first.status_token) not in status_page
+    assert url("ask_something_else", "pt-br", first.status_token) in status_page
     for response in (
-        client.get(url("ask_again", "pt-br", first.status_token), follow=True),
+        client.get(url("ask_something_else", "pt-br", first.status_token), follow=True),
         asks_again(client, first.status_token, [meals], "pt-br", follow=True),
     ):
         assert response.redirect_chain[-1][0] == url("ask", "pt-br")
@@ -184,9 +190,34 @@ def test_a_link_whose_details_were_deleted_sends_rosa_to_the_full_form(client, g
     assert Request.objects.count() == 1
 
 
+def test_a_link_whose_requests_a_coordinator_split_between_records_asks_for_details(
+    client, groceries, meals
+):
+    """Rosa's link had two requests; a coordinator moved the second to Ana's record, as
+    it was for Ana. Asking again from the link could land on either: it is not ours to
+    guess, and neither Rosa's nor Ana's record gets anything, nor Ana an email."""
+    first = asks(client, groceries, email="rosa@example.org")
+    second = make_request(neighbor=first.neighbor, status_token=first.status_token)
+    ana = make_neighbor(name="Ana", email="ana@example.org")
+    Request.objects.filter(pk=second.pk).update(neighbor=ana)
+    mail.outbox.clear()
+
+    for response in (
+        client.get(url("ask_something_else", "en", first.status_token)),
+        asks_again(client, first.status_token, [meals]),
+    ):
+        assert response.status_code == 302
+        assert response["Location"] == url("ask", "en")
+    assert not Request.objects.filter(category=meals).exists()
+    assert mail.outbox == []
+    with pytest.raises(FullFormNeeded) as refused:
+        ask_again(first.status_token, needs=[meals], urgency=Urgency.THIS_WEEK)
+    assert refused.value.erased is False
+
+
 def test_a_link_that_is_nobodys_is_a_404(client, groceries):
     asks(client, groceries)
-    assert client.get(url("ask_again", "en", "0" * 43)).status_code == 404
+    assert client.get(url("ask_something_else", "en", "0" * 43)).status_code == 404
     assert asks_again(client, "0" * 43, [groceries]).status_code == 404
 
 
@@ -237,19 +268,95 @@ def test_after_a_coordinator_joined_rosas_records_she_asks_on_the_one_kept(
     assert Request.objects.get(category=meals).neighbor == kept
 
 
-def test_the_ask_again_page_reads_the_same_queries_for_1_or_20_requests(
-    client, groceries, django_assert_max_num_queries
+@pytest.mark.parametrize("how_many", [1, 20])
+def test_the_page_reads_the_same_queries_for_1_or_20_requests_on_the_link(
+    client, groceries, how_many, django_assert_max_num_queries
 ):
     first = asks(client, groceries)
-    for _ in range(19):
+    for _ in range(how_many - 1):
         make_request(neighbor=first.neighbor, status_token=first.status_token)
-    with django_assert_max_num_queries(3):  # the link's newest request, the needs, sessions
-        assert client.get(url("ask_again", "en", first.status_token)).status_code == 200
+    with django_assert_max_num_queries(3):  # the link's newest request, any elsewhere, needs
+        assert client.get(url("ask_something_else", "en", first.status_token)).status_code == 200
 
 
-def test_asking_again_is_one_transaction():
-    wrappers = [cell.cell_contents for cell in ask_again.__closure__ or ()]
-    assert any(isinstance(w, transaction.Atomic) for w in wrappers)
+def test_asking_again_is_all_or_nothing(client, groceries, meals, monkeypatch):
+    """If the second new request cannot be saved, the first is not saved either."""
+    first = asks(client, groceries)
+    childcare = make_category("childcare", applies_to="needs")
+    calls = []
+    original = Request.record
+
+    def fail_on_second(self, *args, **kwargs):
+        calls.append(self)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Request, "record", fail_on_second)
+    client.raise_request_exception = True
+    with pytest.raises(RuntimeError):
+        asks_again(client, first.status_token, [meals, childcare])
+    assert list(Request.objects.all()) == [first]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_a_volunteer_holds_too_long_brings_the_form_back_with_the_text():
+    """A lock held past the server's patience (here 200 ms) is tried once more, then the
+    form comes back with what Rosa typed and a word to send it again: never a 500."""
+    first = make_request(neighbor=make_neighbor(name="Rosa"), category=make_category("groceries"))
+    meals = make_category("meals")
+    client = Client()
+    volunteer, release = a_volunteer_holds(first)
+    with connection.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '200ms'")
+    try:
+        response = asks_again(client, first.status_token, [meals], "es", details="Sopa, por favor")
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+        release.set()
+        volunteer.join(10)
+
+    assert response.status_code == 503
+    html = response.content.decode()
+    assert "Sopa, por favor" in html
+    assert gettext_in("es", "We could not save this just now. Please send it again.") in html
+    assert not Request.objects.filter(category=meals).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_asking_again_while_the_details_are_being_deleted_asks_for_new_ones():
+    """Rosa presses Delete my contact details in one tab and sends a new need in another:
+    the new request waits for the deletion, then goes to the full form, not onto a
+    record nobody can reach."""
+    first = make_request(neighbor=make_neighbor(name="Rosa"), category=make_category("groceries"))
+    meals = make_category("meals")
+    erasing_holds_the_record = threading.Event()
+    let_erasing_commit = threading.Event()
+    refused = []
+
+    def rosa_deletes():
+        with transaction.atomic():
+            erase_what_a_link_gave(status_token=first.status_token)
+            erasing_holds_the_record.set()
+            let_erasing_commit.wait(10)
+
+    def rosa_asks_again():
+        try:
+            ask_again(first.status_token, needs=[meals], urgency=Urgency.THIS_WEEK)
+        except FullFormNeeded as needed:
+            refused.append(needed)
+
+    deleting = in_thread(rosa_deletes)
+    assert erasing_holds_the_record.wait(10)
+    asking = in_thread(rosa_asks_again)
+    wait_until_a_query_waits_for_a_lock()
+    let_erasing_commit.set()
+    deleting.join(10)
+    asking.join(10)
+
+    assert [needed.erased for needed in refused] == [True]
+    assert not Request.objects.filter(category=meals).exists()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -48,7 +48,7 @@ def offers(client, category, language="en", **data):
 
 def offers_again(client, token, categories, language="en", *, follow=False, **data):
     return client.post(
-        url("offer_again", language, token),
+        url("offer_something_else", language, token),
         {
             "offers": [category.pk for category in categories],
             "details": "",
@@ -70,8 +70,11 @@ def test_lee_offers_meals_from_his_offer_page_without_typing_his_details_again(
 ):
     first = offers(client, rides, language)
     manage_url = url("offer_manage", language, first.token)
-    assert url("offer_again", language, first.token) in client.get(manage_url).content.decode()
-    form_page = client.get(url("offer_again", language, first.token))
+    assert (
+        url("offer_something_else", language, first.token)
+        in client.get(manage_url).content.decode()
+    )
+    form_page = client.get(url("offer_something_else", language, first.token))
     html = form_page.content.decode()
     assert form_page["Cache-Control"] == "private, no-store"
     assert gettext_in(language, "Offer something else") in html
@@ -109,12 +112,16 @@ def test_lee_offers_meals_from_his_offer_page_without_typing_his_details_again(
 
 
 def test_the_new_offer_keeps_the_pod_of_the_last_one(client, rides, meals):
-    moody = make_pod("Moody Street")
+    """Lee said his pod was Moody Street; a coordinator later put his rides offer in
+    Prospect Hill, where he drives: his new offer goes there too."""
+    moody, prospect_hill = make_pod("Moody Street"), make_pod("Prospect Hill")
     first = offers(client, rides, pod=str(moody.pk))
+    Offer.objects.filter(pk=first.pk).update(pod=prospect_hill)
 
     offers_again(client, first.token, [meals])
 
-    assert Offer.objects.get(category=meals).pod == moody
+    assert Offer.objects.get(category=meals).pod == prospect_hill
+    assert first.neighbor.pod == moody
 
 
 def test_a_day_gone_by_is_explained_in_spanish_and_the_text_stays(client, rides, meals):
@@ -139,26 +146,32 @@ def test_a_link_whose_details_were_deleted_sends_lee_to_the_full_form(client, ri
     client.post(url("erase_offer_contact", "ht", first.token))
 
     manage_page = client.get(url("offer_manage", "ht", first.token)).content.decode()
-    assert url("offer_again", "ht", first.token) not in manage_page
-    response = offers_again(client, first.token, [meals], "ht", follow=True)
-    assert response.redirect_chain[-1][0] == url("offer", "ht")
-    assert (
-        gettext_in(
-            "ht",
-            "Your contact details were deleted, so we would have no way to reach you. To offer again, please leave a phone number or an email here.",
+    assert url("offer_something_else", "ht", first.token) in manage_page
+    for response in (
+        client.get(url("offer_something_else", "ht", first.token), follow=True),
+        offers_again(client, first.token, [meals], "ht", follow=True),
+    ):
+        assert response.redirect_chain[-1][0] == url("offer", "ht")
+        assert (
+            gettext_in(
+                "ht",
+                "Your contact details were deleted, so we would have no way to reach you. To offer again, please leave a phone number or an email here.",
+            )
+            in response.content.decode()
         )
-        in response.content.decode()
-    )
     assert Offer.objects.count() == 1
 
 
 def test_a_volunteers_offer_link_offers_nothing_more_here(client, rides, meals):
     """A volunteer offers from the workspace; their offer's page has no neighbor behind it."""
     offer = Offer.objects.create(category=rides, volunteer=make_volunteer("Ben"))
-    assert "offer_again" not in client.get(url("offer_manage", "en", offer.token)).content.decode()
-    assert client.get(url("offer_again", "en", offer.token)).status_code == 404
+    assert (
+        "offer_something_else"
+        not in client.get(url("offer_manage", "en", offer.token)).content.decode()
+    )
+    assert client.get(url("offer_something_else", "en", offer.token)).status_code == 404
     assert offers_again(client, offer.token, [meals]).status_code == 404
-    assert client.get(url("offer_again", "en", "0" * 43)).status_code == 404
+    assert client.get(url("offer_something_else", "en", "0" * 43)).status_code == 404
 
 
 def test_offering_again_counts_against_the_same_limit_as_the_offer_form(client, rides, meals):
