@@ -304,10 +304,7 @@ def _erase_contact_page(request, *, back, done, **link):
     """Delete my contact details, from a private link (`link`: its token): the page says
     what it means, the POST does it (erase_what_a_link_gave) and goes `back`."""
     if request.method == "POST":
-        try:
-            erase_what_a_link_gave(**link)
-        except OperationalError:  # a lock conflict with a coordinator's change: once more
-            erase_what_a_link_gave(**link)
+        _once_more_on_a_lock_conflict(lambda: erase_what_a_link_gave(**link))
         messages.success(request, done)
         return redirect(back)
     context = {"back": back, "offers": "offer_token" in link}

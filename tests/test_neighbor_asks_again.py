@@ -8,7 +8,6 @@ import pytest
 from django.core import mail
 from django.db import connection, transaction
 from django.test import Client
-from django.urls import reverse
 from django.utils import translation
 
 from requests_app.models import Channel, EventKind, Neighbor, Request, Urgency
@@ -29,18 +28,9 @@ from tests.factories import (
 )
 from tests.test_claim_race import in_thread, wait_until_a_query_waits_for_a_lock
 from tests.test_joining_neighbor_records import a_volunteer_holds
+from tests.test_neighbor_asks import gettext_in, url
 
 pytestmark = pytest.mark.django_db
-
-
-def url(name, language="en", *args):
-    with translation.override(language):
-        return reverse(f"requests_app:{name}", args=args)
-
-
-def gettext_in(language, text):
-    with translation.override(language):
-        return translation.gettext(text)
 
 
 def got_it_in(language):

@@ -3,7 +3,6 @@ when and where, and nothing else; it goes with his other offers."""
 
 import pytest
 from django.test import Client
-from django.utils import translation
 
 from requests_app.models import Neighbor, Offer, OfferStatus
 from requests_app.services import merge_neighbors, offer_again
@@ -15,6 +14,7 @@ from tests.factories import (
     make_user,
     make_volunteer,
 )
+from tests.test_neighbor_asks import gettext_in
 from tests.test_neighbor_offers_and_volunteers import offer_data
 from tests.test_neighbor_offers_and_volunteers import url as named_url
 
@@ -23,11 +23,6 @@ pytestmark = pytest.mark.django_db
 
 def url(name, language="en", *args):
     return named_url(f"requests_app:{name}", language, *args)
-
-
-def gettext_in(language, text):
-    with translation.override(language):
-        return translation.gettext(text)
 
 
 @pytest.fixture
