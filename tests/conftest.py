@@ -106,3 +106,24 @@ def coordinator_login(db):
 def coordinator_client(client, coordinator_login):
     """The test client signed in to the admin as a coordinator, second step passed."""
     return sign_in(client, coordinator_login)
+
+
+@pytest.fixture
+def fail_the_second_request_event(monkeypatch):
+    """Call it, and the second request timeline event saved after that cannot be saved
+    (a disk full): what writes several rows shows it is all or nothing."""
+    from requests_app.models import Request
+
+    def arm():
+        calls = []
+        original = Request.record
+
+        def fail_on_second(self, *args, **kwargs):
+            calls.append(self)
+            if len(calls) == 2:
+                raise RuntimeError("disk full")
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(Request, "record", fail_on_second)
+
+    return arm

@@ -278,18 +278,11 @@ def test_the_ask_form_opened_from_a_pod_flyer_has_the_pod_chosen(client, groceri
     assert f'<option value="{pod.pk}" selected>' in html
 
 
-def test_asking_is_one_transaction_all_or_nothing(client, groceries, childcare, monkeypatch):
+def test_asking_is_one_transaction_all_or_nothing(
+    client, groceries, childcare, fail_the_second_request_event
+):
     """If saving the second request fails, the first one and the neighbor are not saved."""
-    calls = []
-    original = Request.record
-
-    def fail_on_second(self, *args, **kwargs):
-        calls.append(self)
-        if len(calls) == 2:
-            raise RuntimeError("disk full")
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(Request, "record", fail_on_second)
+    fail_the_second_request_event()
     client.raise_request_exception = True
     with pytest.raises(RuntimeError):
         client.post(url("ask"), ask_data(needs=[groceries.pk, childcare.pk]))

@@ -269,20 +269,11 @@ def test_the_page_reads_the_same_queries_for_1_or_20_requests_on_the_link(
         assert client.get(url("ask_something_else", "en", first.status_token)).status_code == 200
 
 
-def test_asking_again_is_all_or_nothing(client, groceries, meals, monkeypatch):
+def test_asking_again_is_all_or_nothing(client, groceries, meals, fail_the_second_request_event):
     """If the second new request cannot be saved, the first is not saved either."""
     first = asks(client, groceries)
     childcare = make_category("childcare", applies_to="needs")
-    calls = []
-    original = Request.record
-
-    def fail_on_second(self, *args, **kwargs):
-        calls.append(self)
-        if len(calls) == 2:
-            raise RuntimeError("disk full")
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(Request, "record", fail_on_second)
+    fail_the_second_request_event()
     client.raise_request_exception = True
     with pytest.raises(RuntimeError):
         asks_again(client, first.status_token, [meals, childcare])
