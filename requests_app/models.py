@@ -327,6 +327,12 @@ def next_date(repeat, previous, *, anchor_day):
     return date(year, month, min(anchor_day, monthrange(year, month)[1]))
 
 
+def _approved_volunteers():
+    """volunteers.models.Volunteer.objects.approved(), through a relation: this app does
+    not import volunteers."""
+    return Claim._meta.get_field("volunteer").related_model.objects.approved()
+
+
 class OfferedToSomeoneElse(InvalidTransition):
     """A repeating request's next date is kept for the volunteer who did the last one."""
 
@@ -707,13 +713,7 @@ class Request(ChoiceLabels, models.Model):
         """`volunteer` takes it on. A repeating request's date kept for whoever did the
         last one is theirs to take until then, unless a point person `assigned` it."""
         self._lock()
-        if (
-            not assigned
-            and self.offered_to_id
-            and self.offered_to_id != volunteer.pk
-            and self.offered_until
-            and self.offered_until > timezone.now()
-        ):
+        if not assigned and self.kept_first and self.offered_to_id != volunteer.pk:
             raise OfferedToSomeoneElse(self.offered_to, self.offered_until)
         self.move_to(RequestStatus.CLAIMED)
         self._save_status()
@@ -731,7 +731,13 @@ class Request(ChoiceLabels, models.Model):
             # Only a claim can be released; reopening a closed request is reopen()'s job.
             raise InvalidTransition(self.status, RequestStatus.OPEN)
         self.move_to(RequestStatus.OPEN)
-        self._save_status()
+        # Kept first for whoever gives it back: it is not kept for them any more.
+        holder = self.claims.active().values_list("volunteer_id", flat=True).first()
+        if self.offered_to_id is not None and self.offered_to_id == holder:
+            self.offered_to, self.offered_until = None, None
+            self._save_status("offered_to", "offered_until")
+        else:
+            self._save_status()
         self._end_active_claim(reason)
         self.record(EventKind.RELEASED, by=by, text=reason)
         logger.info(
@@ -739,6 +745,37 @@ class Request(ChoiceLabels, models.Model):
         )
 
     release.alters_data = True
+
+    @property
+    def kept_first(self):
+        """This date of a repeating request is still kept for whoever did the last one
+        (offered_to): nobody else may claim it until offered_until."""
+        return bool(
+            self.offered_to_id and self.offered_until and self.offered_until > timezone.now()
+        )
+
+    @transaction.atomic
+    def stop_keeping(self, volunteer, *, by, reason=""):
+        """The date kept first for `volunteer` is open to everyone now: they gave back
+        everything, or left. True when it was still kept for them."""
+        self.status, self.offered_to_id, self.offered_until = (
+            type(self)
+            .objects.select_for_update()
+            .values_list("status", "offered_to", "offered_until")
+            .get(pk=self.pk)
+        )
+        if (
+            self.status != RequestStatus.OPEN
+            or not self.kept_first
+            or self.offered_to_id != volunteer.pk
+        ):
+            return False
+        self.offered_to, self.offered_until = None, None
+        self.save(update_fields=["offered_to", "offered_until"])
+        self.record(EventKind.RELEASED, by=by, text=reason)
+        return True
+
+    stop_keeping.alters_data = True
 
     @transaction.atomic
     def close(self, outcome, *, by, note="", referral=None, duplicate_of=None):
@@ -845,8 +882,13 @@ class Request(ChoiceLabels, models.Model):
         upcoming = next((day for day in self.dates_after(self.due_date) if day >= today), None)
         if upcoming is None or root.occurrences.filter(due_date=upcoming).exists():
             return None
-        last_claim = self.claims.order_by("-claimed_at").first()
-        signup = RotaSignup.objects.filter(series=root, date=upcoming).first()
+        # Only someone who can still sign in and help: not a volunteer deactivated, or
+        # whose login a coordinator switched off in the admin.
+        helpers = _approved_volunteers()
+        last_claim = self.claims.filter(volunteer__in=helpers).order_by("-claimed_at").first()
+        signup = RotaSignup.objects.filter(
+            series=root, date=upcoming, volunteer__in=helpers
+        ).first()
         occurrence = create_with_unique_reference(
             Request,
             neighbor_id=self.neighbor_id,

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from requests_app.models import (
+    EventKind,
     OfferedToSomeoneElse,
     Repeat,
     Request,
@@ -14,6 +15,7 @@ from requests_app.models import (
     next_date,
 )
 from tests.factories import make_offer, make_request, make_volunteer, sign_in
+from volunteers.services import deactivate_volunteer, give_back_everything
 
 pytestmark = pytest.mark.django_db
 
@@ -247,3 +249,86 @@ def test_a_point_person_takes_a_kept_date_themselves(client, pod, ben):
     client.post(reverse("volunteers:reassign", args=[second.reference]), {"volunteer": paula.pk})
     second.refresh_from_db()
     assert second.active_claim.volunteer == paula
+
+
+def test_ben_gives_back_his_kept_date_and_it_is_open_to_the_pod_at_once(pod, ben):
+    second = do(weekly_groceries(pod), ben)
+    second.claim(ben)
+    second.release(by=ben.user, reason="Away this week.")
+
+    second.refresh_from_db()
+    assert second.offered_to is None
+    assert not second.kept_first
+    chen = make_volunteer("Chen", pods=[pod])
+    second.claim(chen)
+    assert second.active_claim.volunteer == chen
+
+
+def test_a_volunteer_who_falls_ill_gives_back_the_dates_kept_for_them_too(client, pod, ben):
+    second = do(weekly_groceries(pod), ben)
+    other = make_request(pod=pod)
+    other.claim(ben)
+    sign_in(client, ben.user)
+
+    response = client.post(
+        reverse("volunteers:give_back"), {"reason": "In bed with flu."}, follow=True
+    )
+
+    assert "2 requests went back to their pods" in response.content.decode()
+    second.refresh_from_db()
+    assert not second.kept_first
+    assert second.status == RequestStatus.OPEN
+    assert second.events.filter(kind=EventKind.RELEASED, text="In bed with flu.").exists()
+    second.claim(make_volunteer("Chen", pods=[pod]))
+
+
+def test_a_date_someone_else_has_taken_is_left_alone_when_ben_gives_back(pod, ben):
+    second = do(weekly_groceries(pod), ben)
+    chen = make_volunteer("Chen", pods=[pod])
+    second.claim(chen, by=None, assigned=True)
+
+    assert give_back_everything(ben, by=ben.user, reason="Away.") == []
+    second.refresh_from_db()
+    assert second.active_claim.volunteer == chen
+    assert not second.events.filter(kind=EventKind.RELEASED).exists()
+
+
+def test_a_deactivated_volunteers_rota_dates_are_free_and_never_given_to_them(pod, ben):
+    first = weekly_groceries(pod)
+    chen = make_volunteer("Chen", pods=[pod])
+    RotaSignup.objects.create(series=first, date=date(2027, 1, 12), volunteer=chen)
+    past = RotaSignup.objects.create(series=first, date=date(2020, 1, 7), volunteer=chen)
+
+    deactivate_volunteer(chen, by=None)
+
+    assert list(RotaSignup.objects.all()) == [past]  # what happened stays
+    second = do(first, ben)
+    assert second.active_claim is None
+    assert second.offered_to == ben
+
+
+def test_a_login_switched_off_in_the_admin_gets_no_date_from_the_rota_or_the_last_claim(pod, ben):
+    first = weekly_groceries(pod)
+    chen = make_volunteer("Chen", pods=[pod])
+    RotaSignup.objects.create(series=first, date=date(2027, 1, 12), volunteer=chen)
+    for volunteer in (ben, chen):
+        volunteer.user.is_active = False
+        volunteer.user.save()
+
+    second = do(first, ben)
+
+    assert second.status == RequestStatus.OPEN
+    assert second.active_claim is None
+    assert second.offered_to is None
+
+
+def test_the_request_page_no_longer_says_kept_once_the_day_is_over(client, pod, ben):
+    second = do(weekly_groceries(pod), ben)
+    chen = make_volunteer("Chen", pods=[pod])
+    sign_in(client, chen.user)
+    url = reverse("volunteers:request", args=[second.reference])
+    assert "Kept first for Ben" in client.get(url).content.decode()
+
+    Request.objects.filter(pk=second.pk).update(offered_until=second.created_at)
+
+    assert "Kept first for" not in client.get(url).content.decode()

@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group, User
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -21,6 +22,7 @@ from requests_app.models import (
     Offer,
     OfferedToSomeoneElse,
     OfferStatus,
+    Request,
     RequestStatus,
 )
 from requests_app.services import email_neighbor
@@ -213,30 +215,39 @@ def decline_volunteer(volunteer):
 
 @transaction.atomic
 def give_back_everything(volunteer, *, by, reason=""):
-    """Every request `volunteer` holds goes back to its pod (Request.release, with
-    `reason` on each timeline), in request order like every change that locks several
-    requests. Returns the requests given back; one closed meanwhile is left as it is."""
-    held = (
+    """Every request `volunteer` holds goes back to its pod (Request.release), and every
+    date of a repeating request kept first for them is open to everyone at once
+    (Request.stop_keeping), with `reason` on each timeline. In request order, like every
+    change that locks several requests. Returns the requests given back; one closed or
+    taken meanwhile is left as it is."""
+    held = set(
         Claim.objects.active()
         .filter(volunteer=volunteer, request__status=RequestStatus.CLAIMED)
-        .select_related("request")
-        .order_by("request_id")
+        .values_list("request_id", flat=True)
+    )
+    kept = Request.objects.filter(
+        offered_to=volunteer, offered_until__gt=timezone.now(), status=RequestStatus.OPEN
     )
     given_back = []
-    for claim in held:
-        try:
-            claim.request.release(by=by, reason=reason)
-        except InvalidTransition:
+    for aid_request in Request.objects.filter(Q(pk__in=held) | Q(pk__in=kept)).order_by("pk"):
+        if aid_request.pk in held:
+            try:
+                aid_request.release(by=by, reason=reason)
+            except InvalidTransition:
+                continue
+        elif not aid_request.stop_keeping(volunteer, by=by, reason=reason):
             continue
-        given_back.append(claim.request)
+        given_back.append(aid_request)
     return given_back
 
 
 @transaction.atomic
 def deactivate_volunteer(volunteer, *, by):
     """A volunteer who leaves: their login stops working at once (every open session
-    with it), the requests they held go back to their pods, and they lead no pod."""
+    with it), the requests they held or were kept first for go back to their pods, the
+    dates they took on a rota are free for others, and they lead no pod."""
     give_back_everything(volunteer, by=by)
+    volunteer.rota_signups.filter(date__gte=timezone.localdate()).delete()
     volunteer.pods_led.clear()
     if volunteer.user_id:
         volunteer.user.is_active = False
