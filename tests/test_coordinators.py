@@ -114,6 +114,41 @@ def test_a_sign_up_is_approved_and_the_volunteer_sets_a_password_from_the_email(
     assert volunteer_client.login(username="dani@example.org", password="una contraseña muy larga")
 
 
+def test_a_volunteer_whose_welcome_link_ran_out_chooses_a_password_from_forgot_password(
+    coordinator_client, django_capture_on_commit_callbacks
+):
+    pending = Volunteer.objects.create(name="Wen Li", email="Wen@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        run_action(coordinator_client, Volunteer, "approve", [pending])
+    mail.outbox.clear()  # the welcome, never opened
+
+    Client().post(reverse("volunteers:password_reset"), {"email": "wen@EXAMPLE.org"})
+
+    (email,) = mail.outbox
+    link = re.search(r"http://\S+/en/accounts/reset/\S+", email.body).group(0)
+    volunteer_client = Client()
+    form_page = volunteer_client.get(link.replace("http://127.0.0.1:8000", ""), follow=True)
+    volunteer_client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "a long password of mine", "new_password2": "a long password of mine"},
+    )
+    assert volunteer_client.login(username="Wen@example.org", password="a long password of mine")
+
+
+def test_forgot_password_sends_nothing_to_a_pending_or_deactivated_volunteer(coordinator_client):
+    Volunteer.objects.create(name="Pending", email="pending@example.org")
+    gone = make_volunteer("Gone")
+    gone.user.email = "gone@example.org"
+    gone.user.set_unusable_password()
+    gone.user.is_active = False
+    gone.user.save()
+
+    for address in ("pending@example.org", "gone@example.org"):
+        Client().post(reverse("volunteers:password_reset"), {"email": address})
+
+    assert mail.outbox == []
+
+
 def test_declining_a_sign_up_deletes_it_and_never_an_approved_volunteer(coordinator_client):
     pending = Volunteer.objects.create(name="Spam", email="spam@example.org")
     approved = make_volunteer("Real")

@@ -3,7 +3,7 @@ from functools import partial
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.db.models import F, Value
 from django.utils.translation import gettext_lazy as _
 
@@ -321,6 +321,24 @@ class SignInForm(ThrottledSignIn, AuthenticationForm):
             raise forms.ValidationError(
                 _("Your sign-up is waiting for a coordinator's approval."), code="not_approved"
             )
+
+
+class ChoosePasswordForm(PasswordResetForm):
+    """ "Forgot your password?" also for an approved volunteer who never chose one: the
+    login is made without a password (approve_volunteer) and the welcome link to choose
+    it lasts three days. Django's form skips a login without a usable password, so after
+    that they could never get in."""
+
+    def get_users(self, email):
+        for user in super().get_users(email):
+            yield user
+        never_chose = (
+            Volunteer.objects.approved().filter(user__email__iexact=email).select_related("user")
+        )
+        for volunteer in never_chose:
+            user = volunteer.user
+            if not user.has_usable_password() and user.email.casefold() == email.casefold():
+                yield user
 
 
 class RepeatForm(forms.Form):

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from volunteers import views
-from volunteers.forms import SignInForm
+from volunteers.forms import ChoosePasswordForm, SignInForm
 from volunteers.two_factor import two_factor
 
 app_name = "volunteers"
@@ -38,6 +38,7 @@ urlpatterns = [
     path(
         "accounts/password-reset/",
         auth_views.PasswordResetView.as_view(
+            form_class=ChoosePasswordForm,
             template_name="volunteers/password_reset_form.html",
             email_template_name="volunteers/email/password_reset.txt",
             subject_template_name="volunteers/email/password_reset_subject.txt",
