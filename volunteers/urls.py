@@ -5,6 +5,7 @@ from django.urls import path, reverse_lazy
 from volunteers import views
 from volunteers.forms import ChoosePasswordForm, SignInForm
 from volunteers.two_factor import two_factor
+from waltham_aid import converters  # noqa: F401  (registers <text:...>)
 
 app_name = "volunteers"
 
@@ -73,20 +74,20 @@ urlpatterns = [
     path("work/mine/", views.my_work, name="my_work"),
     path("work/mine/give-back/", views.give_back, name="give_back"),
     path("work/take/", views.take_request, name="take_request"),
-    path("work/take/<str:token>/", views.taken, name="taken"),
-    path("work/requests/<str:reference>/", views.request_detail, name="request"),
-    path("work/requests/<str:reference>/contact/", views.contact, name="contact"),
+    path("work/take/<text:token>/", views.taken, name="taken"),
+    path("work/requests/<text:reference>/", views.request_detail, name="request"),
+    path("work/requests/<text:reference>/contact/", views.contact, name="contact"),
     *(
-        path(f"work/requests/<str:reference>/{action}/", getattr(views, action), name=action)
+        path(f"work/requests/<text:reference>/{action}/", getattr(views, action), name=action)
         for action in request_actions
     ),
     path(
-        "work/requests/<str:reference>/connect/<str:offer_reference>/",
+        "work/requests/<text:reference>/connect/<text:offer_reference>/",
         views.connect,
         name="connect",
     ),
-    path("work/offers/<str:reference>/", views.offer_detail, name="offer"),
-    path("work/requests/<str:reference>/rota/", views.rota, name="rota"),
+    path("work/offers/<text:reference>/", views.offer_detail, name="offer"),
+    path("work/requests/<text:reference>/rota/", views.rota, name="rota"),
     path("coordinators/flyers/", views.flyers, name="flyers"),
     path("coordinators/reports/", views.reports, name="reports"),
 ]
