@@ -51,7 +51,11 @@ def addresses_with_a_nul_byte():
 
 def test_the_walk_finds_the_workspace_the_neighbors_pages_and_the_admin():
     names = dict(addresses_with_a_nul_byte())
-    assert {"volunteers:request", "requests_app:status", "admin:requests_app_request_change"} <= set(names)
+    assert {
+        "volunteers:request",
+        "requests_app:status",
+        "admin:requests_app_request_change",
+    } <= set(names)
 
 
 @pytest.fixture

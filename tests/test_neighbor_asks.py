@@ -209,6 +209,9 @@ def test_bad_text_gets_a_clear_error_never_a_crash(client, groceries, field, val
     assert response.status_code == 200
     assert 'class="invalid-feedback"' in response.content.decode()
     assert not Request.objects.exists()
+    # The page holds the phone and address just typed: never kept in a cache.
+    assert "617-555-0142" in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
 
 
 def test_arabic_and_zero_width_marks_are_welcome(client, groceries):
@@ -481,3 +484,13 @@ def test_a_link_whose_requests_sit_on_two_records_deletes_the_details_on_both(cl
         aid_request.refresh_from_db()
         assert aid_request.neighbor.contact_erased_at is not None
         assert aid_request.neighbor.phone == ""
+
+
+def test_an_email_subject_shows_the_networks_name_as_written(
+    client, groceries, settings, django_capture_on_commit_callbacks
+):
+    settings.NETWORK_NAME = "Moody St Neighbors' Aid & Care"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url("ask"), ask_data(email="rosa@example.org"))
+    (email,) = mail.outbox
+    assert email.subject == "Moody St Neighbors' Aid & Care: we got your request"
