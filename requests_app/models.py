@@ -834,11 +834,15 @@ class Request(ChoiceLabels, models.Model):
         self._lock()
         if self.is_closed:
             raise InvalidTransition(self.status, self.status)
+        if first_date is not None and first_date != self.due_date:
+            # "Date of this one": this request's, whether it starts the series or not.
+            self.due_date = first_date
+            self.save(update_fields=["due_date"])
         root = self.series_root
         root.repeat = repeat
         root.repeat_until = until
         root.repeat_stopped_at = None
-        root.due_date = root.due_date or first_date or timezone.localdate()
+        root.due_date = root.due_date or timezone.localdate()
         root.save(update_fields=["repeat", "repeat_until", "repeat_stopped_at", "due_date"])
         root.record(EventKind.REPEAT_SET, by=by, text=repeat)  # a code, shown translated
 
@@ -857,7 +861,10 @@ class Request(ChoiceLabels, models.Model):
         """The series' dates after `day`, in order, up to its last date (or without end)."""
         root = self.series_root
         while True:
-            day = next_date(root.repeat, day, anchor_day=root.due_date.day)
+            try:
+                day = next_date(root.repeat, day, anchor_day=root.due_date.day)
+            except (OverflowError, ValueError):  # past the last date a calendar has
+                return
             if root.repeat_until and day > root.repeat_until:
                 return
             yield day

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from requests_app.models import (
     EventKind,
@@ -139,17 +140,60 @@ def test_the_request_page_sets_a_request_to_repeat(client, pod, ben):
     aid_request = make_request(pod=pod)
     aid_request.claim(ben)
     sign_in(client, ben.user)
+    soon = timezone.localdate() + timedelta(days=60)
     client.post(
         reverse("volunteers:repeat", args=[aid_request.reference]),
-        {"repeat": "weekly", "first_date": "2027-02-01", "until": ""},
+        {"repeat": "weekly", "first_date": soon.isoformat(), "until": ""},
     )
     aid_request.refresh_from_db()
-    assert (aid_request.repeat, aid_request.due_date) == ("weekly", date(2027, 2, 1))
+    assert (aid_request.repeat, aid_request.due_date) == ("weekly", soon)
     bad = client.post(
         reverse("volunteers:repeat", args=[aid_request.reference]),
-        {"repeat": "weekly", "first_date": "2027-02-01", "until": "2027-01-01"},
+        {"repeat": "weekly", "first_date": soon.isoformat(), "until": "2020-01-01"},
     )
     assert bad.status_code == 400
+
+
+def test_ben_moves_the_date_of_this_one_and_it_is_saved(client, pod, ben):
+    aid_request = make_request(pod=pod)
+    aid_request.claim(ben)
+    sign_in(client, ben.user)
+    repeat_url = reverse("volunteers:repeat", args=[aid_request.reference])
+    first, moved = (timezone.localdate() + timedelta(days=days) for days in (3, 5))
+    client.post(repeat_url, {"repeat": "weekly", "first_date": first.isoformat()})
+
+    client.post(repeat_url, {"repeat": "weekly", "first_date": moved.isoformat()})
+
+    aid_request.refresh_from_db()
+    assert aid_request.due_date == moved
+    aid_request.close(RequestStatus.FULFILLED, by=ben.user)
+    assert aid_request.occurrences.get().due_date == moved + timedelta(weeks=1)
+
+
+@pytest.mark.parametrize("far", ["9999-12-31", "0001-01-01", "2020-01-01"])
+def test_a_date_years_away_is_refused_and_the_request_can_still_be_closed(client, pod, ben, far):
+    aid_request = make_request(pod=pod)
+    aid_request.claim(ben)
+    sign_in(client, ben.user)
+
+    response = client.post(
+        reverse("volunteers:repeat", args=[aid_request.reference]),
+        {"repeat": "monthly", "first_date": far},
+    )
+
+    assert response.status_code == 400
+    assert "Choose a date within a year of today." in response.content.decode()
+    aid_request.refresh_from_db()
+    assert aid_request.repeat == ""
+    aid_request.close(RequestStatus.FULFILLED, by=ben.user)
+    assert aid_request.status == RequestStatus.FULFILLED
+
+
+def test_a_series_at_the_end_of_the_calendar_stops_there(pod, ben):
+    last = weekly_groceries(pod, first=date(9999, 12, 30))
+    assert last.coming_dates(5) == []
+    assert do(last, ben) is None  # closed, and nothing after it
+    assert last.status == RequestStatus.FULFILLED
 
 
 def test_claiming_a_date_kept_for_someone_else_says_who_and_until_when(client, pod, ben):

@@ -1,3 +1,4 @@
+from datetime import timedelta
 from functools import partial
 
 from django import forms
@@ -5,6 +6,7 @@ from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.db.models import F, Value
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from requests_app.antispam import client_key, has_token, keyed, take_token
@@ -341,6 +343,10 @@ class ChoosePasswordForm(PasswordResetForm):
                 yield user
 
 
+# How far from today the date of a repeating request may be.
+REPEAT_WINDOW = timedelta(days=366)
+
+
 class RepeatForm(forms.Form):
     repeat = forms.ChoiceField(
         label=_("Repeats"), choices=[c for c in Repeat.choices if c[0]], widget=forms.RadioSelect
@@ -358,7 +364,10 @@ class RepeatForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         first, until = cleaned.get("first_date"), cleaned.get("until")
-        if first and until and until < first:
+        today = timezone.localdate()
+        if first and not today - REPEAT_WINDOW <= first <= today + REPEAT_WINDOW:
+            self.add_error("first_date", _("Choose a date within a year of today."))
+        elif first and until and until < first:
             self.add_error("until", _("The last date cannot be before the first one."))
         return cleaned
 
