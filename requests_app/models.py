@@ -333,6 +333,12 @@ def _approved_volunteers():
     return Claim._meta.get_field("volunteer").related_model.objects.approved()
 
 
+# The neighbor is told "we are working on the other one": so it must still be open.
+DUPLICATE_OF_CLOSED = _(
+    "That request is closed too. Give the reference of the one still open, or choose another outcome."
+)
+
+
 class OfferedToSomeoneElse(InvalidTransition):
     """A repeating request's next date is kept for the volunteer who did the last one."""
 
@@ -805,7 +811,15 @@ class Request(ChoiceLabels, models.Model):
                 % {"count": settings.UNREACHABLE_AFTER_ATTEMPTS},
                 code="attempts_required",
             )
-        self._lock()
+        if outcome == RequestStatus.DUPLICATE:
+            # Both rows, in id order: two people closing A as a duplicate of B and B of A
+            # at once would otherwise leave both closed, each pointing at the other.
+            for row in sorted([self, duplicate_of], key=lambda row: row.pk):
+                row._lock()
+            if duplicate_of.is_closed:
+                raise ValidationError(DUPLICATE_OF_CLOSED, code="duplicate_of_closed")
+        else:
+            self._lock()
         self.move_to(outcome)
         self.outcome_note = note.strip()
         self.referral = referral if outcome == RequestStatus.COULD_NOT_HELP else None

@@ -135,6 +135,20 @@ def test_a_duplicate_names_the_request_it_repeats():
     assert second.duplicate_of == first
 
 
+def test_two_requests_are_never_closed_as_duplicates_of_each_other():
+    first = make_request()
+    second = make_request(neighbor=first.neighbor)
+    stale_first = Request.objects.get(pk=first.pk)  # another volunteer's page, drawn before
+    second.close(RequestStatus.DUPLICATE, by=None, duplicate_of=first)
+
+    with pytest.raises(ValidationError) as refused:
+        stale_first.close(RequestStatus.DUPLICATE, by=None, duplicate_of=second)
+
+    assert refused.value.code == "duplicate_of_closed"
+    first.refresh_from_db()
+    assert first.status == RequestStatus.NEW
+
+
 def test_a_neighbor_can_withdraw_and_a_point_person_can_reopen(pod, point_person):
     helper = make_volunteer("Ben", pods=[pod])
     aid_request = make_request(pod=pod)

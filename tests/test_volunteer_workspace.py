@@ -413,6 +413,28 @@ def test_a_duplicate_names_the_other_reference(client, volunteer, open_request):
     assert open_request.duplicate_of == other
 
 
+def test_a_duplicate_of_a_closed_request_is_refused_and_the_note_kept(
+    client, volunteer, open_request
+):
+    other = make_request(neighbor=open_request.neighbor)
+    other.close(RequestStatus.WITHDRAWN, by=None)
+    open_request.claim(volunteer)
+    signed_in(client, volunteer)
+
+    response = client.post(
+        url("close", open_request.reference),
+        {"outcome": RequestStatus.DUPLICATE, "duplicate_of": other.reference, "note": "Same"},
+    )
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "That request is closed too." in html
+    assert "Same</textarea>" in html
+    open_request.refresh_from_db()
+    assert open_request.status == RequestStatus.CLAIMED
+    assert mail.outbox == []
+
+
 def test_a_message_to_a_phone_only_neighbor_tells_the_claimer_what_to_say(client, volunteer, pod):
     aid_request = make_request(pod=pod, neighbor=make_neighbor(email=""))
     aid_request.claim(volunteer)

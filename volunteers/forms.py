@@ -23,6 +23,7 @@ from requests_app.forms import (
 from requests_app.localized import translated_name
 from requests_app.models import (
     CLOSED,
+    DUPLICATE_OF_CLOSED,
     AuditAction,
     AuditEntry,
     Category,
@@ -253,6 +254,8 @@ class CloseForm(NothingCutOff, forms.Form):
         other = Request.objects.filter(reference=normalize_reference(reference)).first()
         if other is None or other == self.aid_request:
             raise forms.ValidationError(_("There is no other request with that reference."))
+        if other.is_closed:
+            raise forms.ValidationError(DUPLICATE_OF_CLOSED)
         return other
 
 
