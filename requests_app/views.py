@@ -9,7 +9,6 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
-from django.views.decorators.http import require_POST
 
 from requests_app.antispam import allow_neighbor_message, allow_public_post, rate_limited
 from requests_app.forms import (
@@ -148,12 +147,15 @@ def _conversations(requests, cursor_text):
 def _status_page(request, token, *, failed_form=None, failed_reference=None, status=None):
     requests = _requests_for_token(token)
     _conversations(requests, request.GET.get("messages"))
+    for aid_request in requests:
+        # Each open request's own form, with ids of its own: a label finds its own box.
+        if aid_request.reference == failed_reference:
+            aid_request.message_form = failed_form
+        elif not aid_request.is_closed:
+            aid_request.message_form = _message_form(aid_request.reference)
     context = {
         "token": token,
         "requests": requests,
-        "message_form": MessageForm(),
-        "failed_form": failed_form,
-        "failed_reference": failed_reference,
         "contact_erased": requests[-1].neighbor.contact_erased_at is not None,
     }
     return _private(
@@ -166,14 +168,19 @@ def _status_page(request, token, *, failed_form=None, failed_reference=None, sta
     )
 
 
+def _message_form(reference, data=None):
+    return MessageForm(data, auto_id=f"id_{reference}_%s")
+
+
 def status(request, token):
     """The neighbor's private page: each request of the submission, in plain words."""
     return _status_page(request, token)
 
 
-def ask_something_else(request, token):
+def ask_something_else(request, token, *, initial=None, unbound=False):
     """Ask for something else from the status page: what is needed and how soon, nothing
-    more (ask_again)."""
+    more (ask_again). `initial` and `unbound`: drawn from another page's POST (a message
+    on a request closed meanwhile), starting with what they wrote."""
 
     def save(form):
         data = form.cleaned_data
@@ -200,28 +207,39 @@ def ask_something_else(request, token):
         rows=Request.objects.filter(status_token=token),
         form_class=NeedsForm,
         template="requests_app/ask_something_else.html",
-        full_form="requests_app:ask",
+        full_form=("requests_app:ask", AskForm, "requests_app/ask.html"),
         erased=_(
             "Your contact details were deleted, so we would have no way to reach you. To ask again, please leave a phone number or an email here."
         ),
         save=save,
         done=done,
+        data=None if unbound else _posted(request),
+        initial=initial,
     )
 
 
-def _something_else(request, token, *, rows, form_class, template, full_form, erased, save, done):
+def _posted(request):
+    return request.POST if request.method == "POST" else None
+
+
+def _something_else(
+    request, token, *, rows, form_class, template, full_form, erased, save, done, data, initial=None
+):
     """Asking or offering something else from a private link: the form without contact
     details, saved by `save(form)` onto the link's one record (ask_again, offer_again)
     and answered by `done(created)`. A link that is nobody's is a 404; one whose record
-    cannot take more goes to the `full_form`, saying `erased` when its details were
-    deleted. Under the same limit as the full form; never a 500 on a lock conflict: the
-    form comes back with everything typed."""
+    cannot take more goes to the `full_form` (url name, form class, template), saying
+    `erased` when its details were deleted, with what was typed. Under the same limit as
+    the full form; never a 500 on a lock conflict: the form comes back with everything
+    typed. `data`: what was sent (None: the form is drawn); `initial`: what it starts
+    with."""
+    form = form_class(data, initial=initial)
+    full_form_name, full_form_class, full_template = full_form
     try:
         record_of_link(rows)
-        form = form_class(request.POST or None)
-        if request.method == "POST" and form.is_valid():
+        if data is not None and form.is_valid():
             # The full form's limit: its allow_public_post key is its name ("ask", "offer").
-            if not allow_public_post(request, full_form.split(":")[1]):
+            if not allow_public_post(request, full_form_name.split(":")[1]):
                 return _private(rate_limited(request, template, form, token=token))
             try:
                 created = _once_more_on_a_lock_conflict(lambda: save(form))
@@ -233,9 +251,18 @@ def _something_else(request, token, *, rows, form_class, template, full_form, er
     except rows.model.DoesNotExist:
         raise Http404 from None
     except FullFormNeeded as needed:
-        if needed.erased:
-            messages.info(request, erased)
-        return redirect(full_form)
+        messages.info(
+            request,
+            erased
+            if needed.erased
+            else _("To send this, please give your contact details once more below."),
+        )
+        if data is None:
+            return redirect(full_form_name)
+        # Never a lost word: what they wrote comes along, and the full form asks the rest.
+        typed = {name: form[name].value() for name in form.fields if name != "homepage"}
+        context = {"form": full_form_class(initial=typed), "action": reverse(full_form_name)}
+        return _private(render(request, full_template, context, status=409))
     return _private(render(request, template, {"form": form, "token": token}))
 
 
@@ -260,12 +287,30 @@ def _request_for_token(token, reference):
     )
 
 
-@require_POST
 def send_message(request, token, reference):
+    """A message from the neighbor to whoever is helping. The page it comes back on
+    when something is wrong has this address: its language and page links ask for it
+    by GET, and get the status page."""
     aid_request = _request_for_token(token, reference)
-    form = MessageForm(request.POST)
+    if request.method != "POST":
+        url = reverse("requests_app:status", args=[token])
+        query = request.META.get("QUERY_STRING")
+        return redirect(f"{url}?{query}" if query else url)
+    form = _message_form(reference, request.POST)
     if not form.is_valid():
         return _status_page(request, token, failed_form=form, failed_reference=reference)
+    if aid_request.is_closed:
+        # Closed while their page was open: nobody would read it there. Their words
+        # start a new request instead, if they still need help.
+        messages.info(
+            request,
+            _(
+                "This request was closed meanwhile, so your message was not sent. If you still need help, send your words from here as a new request."
+            ),
+        )
+        return ask_something_else(
+            request, token, initial={"details": form.cleaned_data["text"]}, unbound=True
+        )
     if not allow_neighbor_message(token):
         messages.error(
             request,
@@ -411,12 +456,13 @@ def offer_something_else(request, token):
         rows=Offer.objects.filter(token=token),
         form_class=OffersForm,
         template="requests_app/offer_something_else.html",
-        full_form="requests_app:offer",
+        full_form=("requests_app:offer", OfferForm, "requests_app/offer.html"),
         erased=_(
             "Your contact details were deleted, so we would have no way to reach you. To offer again, please leave a phone number or an email here."
         ),
         save=save,
         done=done,
+        data=_posted(request),
     )
 
 

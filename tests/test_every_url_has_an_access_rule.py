@@ -184,7 +184,7 @@ RULES = {
     ),
     "requests_app:send_message": Rule(
         named("requests_app:send_message", STATUS_TOKEN, "claimed_reference"),
-        get=POST_ONLY,
+        get=outcomes(NOT_FOUND, neighbor=to("requests_app:status")),
         post=outcomes(NOT_FOUND, neighbor=to("requests_app:status")),
         data=lambda world: {"text": "Thank you, Tuesday is fine.", "started": form_started()},
     ),

@@ -1,6 +1,8 @@
 """A neighbor asks for help: the easiest form they have filled in, in their language,
 and it never loses a word they typed."""
 
+import re
+
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -139,6 +141,63 @@ def test_neighbor_sends_a_message_to_whoever_is_helping(client, groceries):
         "Please come after 5pm."
         in client.get(url("status", "en", aid_request.status_token)).content.decode()
     )
+
+
+def test_each_open_request_has_its_own_message_box_with_ids_of_its_own(
+    client, groceries, childcare
+):
+    client.post(url("ask"), ask_data(needs=[groceries.pk, childcare.pk]))
+    first, second = Request.objects.order_by("pk")
+
+    html = client.get(url("status", "en", first.status_token)).content.decode()
+
+    ids = re.findall(r' id="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+    for aid_request in (first, second):
+        box = f"id_{aid_request.reference}_text"
+        assert re.search(rf'<label\s+for="{box}"', html)
+        assert f'id="{box}"' in html
+
+
+def test_a_message_typed_while_the_request_was_closed_becomes_a_new_request_draft(
+    client, groceries
+):
+    client.post(url("ask", "es"), ask_data())
+    aid_request = Request.objects.get()
+    aid_request.close(RequestStatus.FULFILLED, by=None)
+
+    response = client.post(
+        url("send_message", "es", aid_request.status_token, aid_request.reference),
+        {"text": "Todavía necesito pañales", "started": form_started(), "homepage": ""},
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Todavía necesito pañales</textarea>" in html
+    assert url("ask_something_else", "es", aid_request.status_token) in html
+    assert (
+        gettext_in(
+            "es",
+            "This request was closed meanwhile, so your message was not sent. If you still need help, send your words from here as a new request.",
+        )
+        in html
+    )
+    assert not aid_request.events.filter(kind=EventKind.MESSAGE_FROM_NEIGHBOR).exists()
+
+
+def test_the_language_and_page_links_after_a_refused_message_lead_to_the_status_page(
+    client, groceries
+):
+    client.post(url("ask"), ask_data())
+    aid_request = Request.objects.get()
+    message_url = url("send_message", "es", aid_request.status_token, aid_request.reference)
+    refused = client.post(message_url, {"text": " ", "started": form_started()})
+    assert refused.status_code == 400
+
+    again = client.get(message_url + "?messages=abc")
+
+    assert again.status_code == 302
+    assert again["Location"] == url("status", "es", aid_request.status_token) + "?messages=abc"
 
 
 def test_neighbor_who_leaves_no_contact_sees_why_and_keeps_what_they_typed(client, groceries):

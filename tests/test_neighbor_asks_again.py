@@ -162,21 +162,25 @@ def test_nothing_ticked_is_explained_in_spanish_and_the_text_stays(client, groce
 def test_a_link_whose_details_were_deleted_sends_rosa_to_the_full_form(client, groceries, meals):
     first = asks(client, groceries, "pt-br")
     client.post(url("erase_contact", "pt-br", first.status_token))
+    erased = gettext_in(
+        "pt-br",
+        "Your contact details were deleted, so we would have no way to reach you. To ask again, please leave a phone number or an email here.",
+    )
 
     status_page = client.get(url("status", "pt-br", first.status_token)).content.decode()
     assert url("ask_something_else", "pt-br", first.status_token) in status_page
-    for response in (
-        client.get(url("ask_something_else", "pt-br", first.status_token), follow=True),
-        asks_again(client, first.status_token, [meals], "pt-br", follow=True),
-    ):
-        assert response.redirect_chain[-1][0] == url("ask", "pt-br")
-        assert (
-            gettext_in(
-                "pt-br",
-                "Your contact details were deleted, so we would have no way to reach you. To ask again, please leave a phone number or an email here.",
-            )
-            in response.content.decode()
-        )
+    opened = client.get(url("ask_something_else", "pt-br", first.status_token), follow=True)
+    assert opened.redirect_chain[-1][0] == url("ask", "pt-br")
+    assert erased in opened.content.decode()
+
+    # Deleted in another tab while she was typing: her words come along to the full form.
+    sent = asks_again(client, first.status_token, [meals], "pt-br", details="Jantar, 3 pessoas")
+    assert sent.status_code == 409
+    html = sent.content.decode()
+    assert erased in html
+    assert f'action="{url("ask", "pt-br")}"' in html
+    assert "Jantar, 3 pessoas</textarea>" in html
+    assert sent.context["form"]["needs"].value() == [str(meals.pk)]
     assert Request.objects.count() == 1
 
 
@@ -192,12 +196,13 @@ def test_a_link_whose_requests_a_coordinator_split_between_records_asks_for_deta
     Request.objects.filter(pk=second.pk).update(neighbor=ana)
     mail.outbox.clear()
 
-    for response in (
-        client.get(url("ask_something_else", "en", first.status_token)),
-        asks_again(client, first.status_token, [meals]),
-    ):
-        assert response.status_code == 302
-        assert response["Location"] == url("ask", "en")
+    opened = client.get(url("ask_something_else", "en", first.status_token))
+    assert opened.status_code == 302
+    assert opened["Location"] == url("ask", "en")
+    sent = asks_again(client, first.status_token, [meals], details="Soup for two")
+    assert sent.status_code == 409
+    assert "please give your contact details once more" in sent.content.decode()
+    assert "Soup for two</textarea>" in sent.content.decode()
     assert not Request.objects.filter(category=meals).exists()
     assert mail.outbox == []
     with pytest.raises(FullFormNeeded) as refused:
