@@ -500,6 +500,10 @@ def test_a_point_person_reassigns_and_reopens(client, point_person, open_request
 
     client.post(url("reassign", open_request.reference), {"volunteer": chen.pk})
     assert Request.objects.get(pk=open_request.pk).active_claim.volunteer == chen
+    # Nothing in the point person's own language is written down as if someone typed it.
+    released = open_request.events.get(kind=EventKind.RELEASED)
+    assert released.text == ""
+    assert open_request.events.get(kind=EventKind.REASSIGNED).text == "Chen"
 
     open_request.refresh_from_db()
     open_request.close(RequestStatus.FULFILLED, by=chen.user)
@@ -559,6 +563,26 @@ def test_connecting_a_single_use_offer_claims_the_request_and_uses_the_offer(
     assert open_request.active_claim.volunteer == volunteer
     assert open_request.matched_offer == offer
     assert offer.status == OfferStatus.FINISHED
+
+
+@pytest.mark.parametrize("held_by_me", [True, False])
+def test_an_offer_is_not_used_up_on_a_request_closed_meanwhile(
+    client, volunteer, open_request, pod, held_by_me
+):
+    offer = make_offer(category=open_request.category, pod=pod)
+    if held_by_me:
+        open_request.claim(volunteer)
+    open_request.close(RequestStatus.DONE_BY_OTHERS, by=None)
+    signed_in(client, volunteer)
+
+    response = client.post(url("connect", open_request.reference, offer.reference), follow=True)
+
+    offer.refresh_from_db()
+    assert offer.status == OfferStatus.AVAILABLE
+    open_request.refresh_from_db()
+    assert open_request.matched_offer is None
+    assert not open_request.events.filter(kind=EventKind.MATCHED).exists()
+    assert "This request is closed, so it cannot be claimed." in response.content.decode()
 
 
 def test_an_offer_without_a_pod_shows_where_it_can_help(client, volunteer, open_request, pod):

@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from django.utils.translation import gettext
 
 from requests_app.models import (
+    CLOSED,
     AuditAction,
     AuditEntry,
     Claim,
@@ -91,7 +91,9 @@ def claim_request(aid_request, *, volunteer, by=None):
 def reassign_claim(aid_request, *, to, by):
     """A point person gives a request to another volunteer, in one step."""
     if aid_request.status == RequestStatus.CLAIMED:
-        aid_request.release(by=by, reason=gettext("Reassigned to %(name)s") % {"name": to.name})
+        # No words of ours in the reason: they would stay in this person's language. The
+        # REASSIGNED event below names who has it, translated for each reader.
+        aid_request.release(by=by, reason="")
     aid_request.claim(to, by=by, assigned=True)
     aid_request.record(EventKind.REASSIGNED, by=by, text=to.name)
     logger.info("Request %s reassigned to %s by %s", aid_request.reference, person(to), person(by))
@@ -145,6 +147,10 @@ def connect_offer(offer, aid_request, *, volunteer):
     offer = Offer.objects.select_for_update().get(pk=offer.pk)
     if offer.status != OfferStatus.AVAILABLE:
         raise InvalidTransition(offer.status, OfferStatus.FINISHED)
+    # Closed meanwhile (its claim stays on it): the offer is not used up on it.
+    status = Request.objects.select_for_update().values_list("status", flat=True)
+    if status.get(pk=aid_request.pk) in CLOSED:
+        raise AlreadyTaken(None)
     active = aid_request.active_claim
     if active is None or active.volunteer_id != volunteer.pk:
         claim_request(aid_request, volunteer=volunteer)

@@ -647,11 +647,14 @@ def connect(request, reference, offer_reference, *, role):
     try:
         connect_offer(offer, aid_request, volunteer=role.volunteer)
     except AlreadyTaken as taken:
-        name = taken.holder.name if taken.holder else ""
-        messages.error(
-            request,
-            _("Already taken by %(name)s a moment ago. Thank you for offering!") % {"name": name},
-        )
+        if taken.holder is None:
+            messages.error(request, _("This request is closed, so it cannot be claimed."))
+        else:
+            messages.error(
+                request,
+                _("Already taken by %(name)s a moment ago. Thank you for offering!")
+                % {"name": taken.holder.name},
+            )
     except OfferedToSomeoneElse as offered:
         _kept_for_someone_else(request, offered)
     except InvalidTransition:
