@@ -1315,7 +1315,14 @@ class Offer(ChoiceLabels, models.Model):
     def __str__(self):
         return self.reference
 
+    @transaction.atomic
     def move_to(self, status):
+        """Pause, take up again or end: from the status read under a row lock, so a page
+        drawn before the offer ended (or its giver's details were deleted) cannot bring
+        it back."""
+        self.status, self.ended_at = (
+            type(self).objects.select_for_update().values_list("status", "ended_at").get(pk=self.pk)
+        )
         if status not in OFFER_TRANSITIONS[self.status]:
             raise InvalidTransition(self.status, status)
         self.status = status

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from requests_app.models import Neighbor, Offer, OfferStatus
+from requests_app.models import InvalidTransition, Neighbor, Offer, OfferStatus
 from tests.factories import (
     form_started,
     make_category,
@@ -72,6 +72,20 @@ def test_neighbor_offers_rides_then_pauses_and_ends_the_offer(client, rides):
     offer.refresh_from_db()
     assert offer.status == OfferStatus.FINISHED
     assert response.status_code == 302
+
+
+def test_a_pause_from_a_page_drawn_before_the_offer_ended_does_not_bring_it_back(client, rides):
+    client.post(url("requests_app:offer"), offer_data(offers=[rides.pk]))
+    offer = Offer.objects.get()
+    drawn_before = Offer.objects.get(pk=offer.pk)  # another tab, still "available"
+    offer.move_to(OfferStatus.FINISHED)
+
+    with pytest.raises(InvalidTransition):
+        drawn_before.move_to(OfferStatus.PAUSED)
+
+    offer.refresh_from_db()
+    assert offer.status == OfferStatus.FINISHED
+    assert offer.ended_at is not None
 
 
 def test_a_need_only_category_cannot_be_offered(client, rides):
