@@ -81,30 +81,42 @@ def _new_requests(neighbor, needs, *, token, language, pod_id, channel, entered_
     return created
 
 
+class Submitted(list):
+    """The requests a submission made, and whether its confirmation email went out: None
+    until the transaction commits (or when there was none to send), then True or False."""
+
+    emailed = None
+
+
 @transaction.atomic
 def create_requests(*, needs, contact, details="", urgency, channel=Channel.WEB, entered_by=None):
     """A neighbor asks for one or more things: one neighbor, one request per need, one
-    shared status link, and a "submitted" event on each. All or nothing."""
+    shared status link, and a "submitted" event on each. All or nothing. Returns them
+    as Submitted."""
     neighbor, new_record = find_or_create_neighbor(**contact)
-    created = _new_requests(
-        neighbor,
-        needs,
-        token=new_token(),
-        language=contact.get("language") or neighbor.language,
-        pod_id=contact["pod"].pk if contact.get("pod") else neighbor.pod_id,
-        channel=channel,
-        entered_by=entered_by,
-        details=details,
-        urgency=urgency,
+    created = Submitted(
+        _new_requests(
+            neighbor,
+            needs,
+            token=new_token(),
+            language=contact.get("language") or neighbor.language,
+            pod_id=contact["pod"].pk if contact.get("pod") else neighbor.pod_id,
+            channel=channel,
+            entered_by=entered_by,
+            details=details,
+            urgency=urgency,
+        )
     )
     if new_record:
         _made_by(neighbor, created)
     # The confirmation goes to the email typed now, never to one already on file.
     typed_email = contact.get("email", "").strip().lower()
     if typed_email:
-        transaction.on_commit(
-            lambda: send_request_confirmation(neighbor, created, to=typed_email), robust=True
-        )
+
+        def confirm():
+            created.emailed = send_request_confirmation(neighbor, created, to=typed_email)
+
+        transaction.on_commit(confirm, robust=True)
     return created
 
 
@@ -353,8 +365,8 @@ def status_url(token):
 
 
 def send_request_confirmation(neighbor, requests, *, to):
-    """The same words as the page after asking, by email."""
-    email_neighbor(
+    """The same words as the page after asking, by email. True when it went out."""
+    return email_neighbor(
         neighbor,
         "requests_app/email/asked",
         to=to,
@@ -366,7 +378,8 @@ def send_request_confirmation(neighbor, requests, *, to):
 
 def email_neighbor(neighbor, template, *, status_token, to=None, **context):
     """One email to a neighbor, in their language (links too): plain text with a simple
-    HTML part, no images, no tracking. `template` names _subject.txt, .txt and .html."""
+    HTML part, no images, no tracking. `template` names _subject.txt, .txt and .html.
+    True when it went out; a failure is logged without the address."""
     with translation.override(neighbor.language):
         context |= {
             "neighbor": neighbor,
@@ -386,6 +399,8 @@ def email_neighbor(neighbor, template, *, status_token, to=None, **context):
             # The error names the address (SMTPRecipientsRefused does), and whatever logs
             # it next would keep it: say which neighbor, by record number, instead.
             logger.error("Could not email neighbor %s (%s)", neighbor.pk, type(error).__name__)
+            return False
+        return True
 
 
 def record_contact_look(neighbor_ids, *, by):

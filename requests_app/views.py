@@ -77,7 +77,10 @@ def ask(request):
             urgency=data["urgency"],
         )
         url = reverse("requests_app:asked", args=[created[0].status_token])
-        return redirect(f"{url}?emailed=1" if data["email"] else url)
+        # Said on the next page only once we know: sent, or not sent (keep the link).
+        if created.emailed is None:
+            return redirect(url)
+        return redirect(f"{url}?emailed={int(created.emailed)}")
     return render(request, "requests_app/ask.html", {"form": form})
 
 
@@ -108,7 +111,7 @@ def asked(request, token):
             "requests_app/asked.html",
             {
                 "requests": requests,
-                "emailed": request.GET.get("emailed") == "1",
+                "emailed": request.GET.get("emailed"),
                 "usual_hours": settings.USUAL_RESPONSE_HOURS,
             },
         )

@@ -553,3 +553,32 @@ def test_an_email_subject_shows_the_networks_name_as_written(
         client.post(url("ask"), ask_data(email="rosa@example.org"))
     (email,) = mail.outbox
     assert email.subject == "Moody St Neighbors' Aid & Care: we got your request"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rosa_is_told_the_confirmation_went_to_her_email(client, groceries):
+    response = client.post(url("ask", "es"), ask_data(email="rosa@example.org"), follow=True)
+
+    assert response.redirect_chain[-1][0].endswith("?emailed=1")
+    assert gettext_in("es", "We also sent this to your email.") in response.content.decode()
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_when_the_email_cannot_go_out_rosa_is_told_to_keep_her_link(client, groceries, settings):
+    # A real SMTP connection to a port where nothing listens: refused.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
+
+    response = client.post(url("ask", "es"), ask_data(email="rosa@example.org"), follow=True)
+
+    html = response.content.decode()
+    assert gettext_in("es", "We also sent this to your email.") not in html
+    assert (
+        gettext_in(
+            "es",
+            "We could not send the email just now. Keep the link to your status page above: it is how you follow your request.",
+        )
+        in html
+    )
+    assert Request.objects.count() == 1
