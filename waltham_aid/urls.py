@@ -7,3 +7,6 @@ urlpatterns = i18n_patterns(
     path("", include("requests_app.urls")),
     path("", include("volunteers.urls")),
 )
+
+handler400 = "waltham_aid.errors.bad_request"
+handler500 = "waltham_aid.errors.server_error"
