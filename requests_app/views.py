@@ -484,8 +484,10 @@ def end_offer(request, token, reference):
 
 def erase_offer_contact(request, token):
     """Delete my contact details, from an offer's private page: the offers end too, since
-    nobody could reach their giver any more."""
-    _offers_for_token(token)
+    nobody could reach their giver any more. A volunteer's own offer link has no
+    neighbor's details to delete: a 404, never 'deleted' for nothing."""
+    if not any(offer.neighbor_id for offer in _offers_for_token(token)):
+        raise Http404
     return _erase_contact_page(
         request,
         offer_token=token,

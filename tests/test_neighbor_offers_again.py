@@ -168,6 +168,11 @@ def test_a_volunteers_offer_link_offers_nothing_more_here(client, rides, meals):
     assert client.get(url("offer_something_else", "en", offer.token)).status_code == 404
     assert offers_again(client, offer.token, [meals]).status_code == 404
     assert client.get(url("offer_something_else", "en", "0" * 43)).status_code == 404
+    # Nor is there anything to delete: never "your details are deleted" for nothing.
+    assert client.get(url("erase_offer_contact", "en", offer.token)).status_code == 404
+    assert client.post(url("erase_offer_contact", "en", offer.token)).status_code == 404
+    offer.refresh_from_db()
+    assert offer.status == "available"
 
 
 def test_offering_again_counts_against_the_same_limit_as_the_offer_form(client, rides, meals):
