@@ -850,3 +850,22 @@ def test_the_model_itself_refuses_to_record_an_outcome_nobody_has_to_tell(volunt
         with pytest.raises(InvalidTransition):
             aid_request.tell_outcome(by=volunteer.user)
         assert not aid_request.events.filter(kind=EventKind.TOLD_NEIGHBOR).exists()
+
+
+def test_a_message_from_a_page_drawn_before_the_request_closed_is_given_back_to_copy(
+    client, volunteer, open_request
+):
+    open_request.claim(volunteer)
+    signed_in(client, volunteer)
+    open_request.close(RequestStatus.DONE_BY_OTHERS, by=None)  # in another tab
+
+    response = client.post(
+        url("message", open_request.reference),
+        {"text": "I can bring it on Tuesday <3"},
+        follow=True,
+    )
+
+    html = response.content.decode()
+    assert "so nothing was saved" in html
+    assert "I can bring it on Tuesday &lt;3" in html
+    assert not open_request.events.filter(kind=EventKind.MESSAGE_TO_NEIGHBOR).exists()

@@ -337,8 +337,20 @@ def _back(aid_request):
     return redirect("volunteers:request", reference=aid_request.reference)
 
 
-def _refuse(request, aid_request):
-    messages.error(request, _("You cannot do that on this request."))
+def _refuse(request, aid_request, *, typed=""):
+    """Not for this person, or not any more: closed, or taken by someone else, since
+    their page was drawn. What they `typed` (a message, a note, a reason) is given back
+    to copy, never silently dropped."""
+    if typed.strip():
+        messages.error(
+            request,
+            _(
+                "This request changed since your page opened (closed, or in someone else's hands), so nothing was saved. What you wrote, to copy: %(text)s"
+            )
+            % {"text": typed.strip()},
+        )
+    else:
+        messages.error(request, _("You cannot do that on this request."))
     return _back(aid_request)
 
 
@@ -389,7 +401,7 @@ def claim(request, reference, *, role):
 def release(request, reference, *, role):
     aid_request = get_request_for(role, reference)
     if not role.can_manage(aid_request):
-        return _refuse(request, aid_request)
+        return _refuse(request, aid_request, typed=request.POST.get("reason", ""))
     form = ReasonForm(request.POST)
     if not form.is_valid():
         return _request_page(request, role, aid_request, status=400, release_form=form)
@@ -420,7 +432,7 @@ def note(request, reference, *, role):
 def attempt(request, reference, *, role):
     aid_request = get_request_for(role, reference)
     if not role.can_manage(aid_request) or aid_request.is_closed:
-        return _refuse(request, aid_request)
+        return _refuse(request, aid_request, typed=request.POST.get("text", ""))
     form = AttemptForm(request.POST)
     if not form.is_valid():
         return _request_page(request, role, aid_request, status=400, attempt_form=form)
@@ -434,7 +446,7 @@ def attempt(request, reference, *, role):
 def message(request, reference, *, role):
     aid_request = get_request_for(role, reference)
     if not role.can_manage(aid_request) or aid_request.is_closed:
-        return _refuse(request, aid_request)
+        return _refuse(request, aid_request, typed=request.POST.get("text", ""))
     form = TextForm(request.POST)
     if not form.is_valid():
         return _request_page(request, role, aid_request, status=400, message_form=form)
@@ -459,7 +471,7 @@ def message(request, reference, *, role):
 def close(request, reference, *, role):
     aid_request = get_request_for(role, reference)
     if not role.can_manage(aid_request):
-        return _refuse(request, aid_request)
+        return _refuse(request, aid_request, typed=request.POST.get("note", ""))
     form = CloseForm(request.POST, aid_request=aid_request)
     if form.is_valid():
         data = form.cleaned_data
