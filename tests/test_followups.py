@@ -1,5 +1,6 @@
 """Nothing silently rots in a queue: the follow-up engine, travelling through time."""
 
+import logging
 from datetime import timedelta
 from io import StringIO
 
@@ -12,7 +13,7 @@ from django.utils import timezone, translation
 
 from requests_app.models import Event, EventKind, Notice, RequestStatus
 from tests.factories import make_neighbor, make_request, make_volunteer, sign_in
-from volunteers.followups import WHY, run_followups, send_digest
+from volunteers.followups import WHY, WHY_NOBODY_NEARBY, run_followups, send_digest
 
 pytestmark = pytest.mark.django_db
 
@@ -225,12 +226,13 @@ def test_the_digest_reads_in_each_language(pod, code, _name):
     helper = make_volunteer("Ana", language=code)
     helper.user.email = "ana@example.org"
     aid_request = make_request(pod=pod)
-    send_digest(helper.user, [(aid_request, notice) for notice in WHY])
+    reasons = [*WHY.values(), *WHY_NOBODY_NEARBY.values()]
+    send_digest(helper.user, [(aid_request, why) for why in reasons])
     (email,) = mail.outbox
     with translation.override(code):
         expected = [
             translation.gettext("These requests need someone. Thank you for looking:"),
-            *(str(why) for why in WHY.values()),
+            *(str(why) for why in reasons),
         ]
     for text in expected:
         assert text in email.body
@@ -244,3 +246,83 @@ def test_an_unanswered_message_with_nobody_nearby_goes_to_the_coordinators(maria
     aid_request.record(EventKind.MESSAGE_FROM_NEIGHBOR, by_neighbor=True, text="Hello?")
     run_followups(now=hours_later(25))
     assert "maria@example.org" in recipients()
+
+
+# --- Nobody nearby can be emailed: the coordinators are told -------------------------
+
+
+@pytest.fixture
+def leo(pod):
+    """A volunteer who gave only a phone number: no email reaches him."""
+    return make_volunteer("Leo", pods=[pod])
+
+
+def test_a_request_new_for_a_day_in_no_pod_tells_the_coordinators(maria):
+    aid_request = make_request(pod=None)
+
+    run_followups(now=hours_later(25))
+
+    assert recipients() == ["maria@example.org"]
+    assert str(WHY[Notice.NEW_TO_POINT_PEOPLE]) in mail.outbox[0].body
+    assert notices(aid_request, Notice.NEW_TO_POINT_PEOPLE) == 1
+
+
+def test_a_pod_whose_only_point_person_has_no_email_tells_the_coordinators(pod, leo, maria):
+    pod.point_people.add(leo)
+    aid_request = make_request(pod=pod)
+
+    run_followups(now=hours_later(25))
+
+    assert recipients() == ["maria@example.org"]
+    assert notices(aid_request, Notice.NEW_TO_POINT_PEOPLE) == 1
+
+
+def test_an_unanswered_message_to_a_phone_only_claimer_goes_to_the_coordinators(pod, leo, maria):
+    aid_request = make_request(pod=pod)
+    aid_request.claim(leo)
+    aid_request.record(EventKind.MESSAGE_FROM_NEIGHBOR, by_neighbor=True, text="Still coming?")
+
+    run_followups(now=hours_later(25))
+
+    assert recipients() == ["maria@example.org"]
+    assert notices(aid_request, Notice.MESSAGE_UNANSWERED) == 1
+
+
+def test_a_stalled_claim_of_a_phone_only_volunteer_asks_the_coordinators_to_reach_them(
+    pod, leo, maria
+):
+    aid_request = make_request(pod=pod)
+    aid_request.claim(leo)
+
+    run_followups(now=days_later(6.5))
+
+    assert recipients() == ["maria@example.org"]
+    assert str(WHY_NOBODY_NEARBY[Notice.CLAIM_REMINDER]) in mail.outbox[0].body
+    assert "You took this request" not in mail.outbox[0].body
+    mail.outbox.clear()
+
+    run_followups(now=days_later(9.5))
+    aid_request.refresh_from_db()
+    assert aid_request.status == RequestStatus.OPEN
+    assert recipients() == ["maria@example.org"]
+
+
+def test_a_notice_nobody_can_be_emailed_waits_for_the_next_run_and_says_so(maria, caplog):
+    maria.user.email = ""
+    maria.user.save()
+    aid_request = make_request(pod=None, created_at=timezone.now() - timedelta(hours=30))
+
+    out, err = StringIO(), StringIO()
+    with caplog.at_level(logging.WARNING, logger="volunteers.followups"):
+        call_command("run_followups", stdout=out, stderr=err)
+
+    assert mail.outbox == []
+    assert notices(aid_request, Notice.NEW_TO_POINT_PEOPLE) == 0
+    assert "left for the next run: 1" in err.getvalue()
+    assert f"Nobody can be emailed about request {aid_request.reference}" in caplog.text
+
+    maria.user.email = "maria@example.org"
+    maria.user.save()
+    call_command("run_followups", stdout=StringIO(), stderr=StringIO())
+    assert recipients() == ["maria@example.org"]
+    assert notices(aid_request, Notice.NEW_TO_POINT_PEOPLE) == 1

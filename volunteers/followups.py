@@ -35,6 +35,13 @@ WHY = {
     Notice.CLAIM_RELEASED: _("Released back to the pod after nine days without activity."),
     Notice.MESSAGE_UNANSWERED: _("The neighbor wrote a day ago and nobody has answered."),
 }
+# Told to the coordinators when nobody nearby can be emailed, where WHY speaks to the one
+# who took the request.
+WHY_NOBODY_NEARBY = {
+    Notice.CLAIM_REMINDER: _(
+        "Taken six days ago and nothing has happened since, and the volunteer who took it cannot be emailed. Can you reach them?"
+    ),
+}
 
 
 @dataclass
@@ -43,10 +50,9 @@ class Run:
     digests: dict = field(default_factory=lambda: defaultdict(list))
     done: Counter = field(default_factory=Counter)
 
-    def tell(self, users, aid_request, notice):
+    def tell(self, users, aid_request, why):
         for user in users:
-            if user.is_active and user.email:
-                self.digests[user].append((aid_request, notice))
+            self.digests[user].append((aid_request, why))
 
 
 def _already(notice, since):
@@ -86,11 +92,33 @@ def _claimer(aid_request):
     return [claim.volunteer.user] if claim and claim.volunteer.user else []
 
 
+def _who_to_tell(run, people, notice):
+    """Those of `people` an email reaches (an active login with an address), and what to
+    tell them; when none can be (no pod, no point people, a phone-only claimer), the
+    coordinators who can."""
+    nearby = [user for user in people if user.is_active and user.email]
+    if nearby:
+        return nearby, WHY[notice]
+    coordinators = [user for user in run.coordinators if user.email]
+    return coordinators, WHY_NOBODY_NEARBY.get(notice, WHY[notice])
+
+
 def _notify(run, candidates, notice, recipients, progress):
     for aid_request in progress(candidates):
+        people, why = _who_to_tell(run, recipients(aid_request), notice)
+        if not people:
+            # Recorded, the notice would never be sent: the next run tries again, and the
+            # log says why until a coordinator's login has an email address.
+            logger.warning(
+                "Nobody can be emailed about request %s (%s): no coordinator has an email "
+                "address; left for the next run",
+                aid_request.reference,
+                notice,
+            )
+            run.done["nobody_to_tell"] += 1
+            continue
         aid_request.record(EventKind.REMINDER_SENT, notice=notice)
-        # Nobody nearby to tell: the coordinators hear of it instead.
-        run.tell(recipients(aid_request) or run.coordinators, aid_request, notice)
+        run.tell(people, aid_request, why)
         run.done[notice] += 1
 
 
@@ -119,7 +147,7 @@ def run_followups(*, now=None, progress=lambda rows: rows):
 
 
 def _run(now, progress):
-    run = Run()
+    run = Run(coordinators=active_coordinators())
     base = Request.objects.select_related("pod", "category").prefetch_related(
         "pod__point_people__user"
     )
@@ -136,7 +164,6 @@ def _run(now, progress):
         _point_people,
         progress,
     )
-    coordinators = run.coordinators = active_coordinators()
     _notify(
         run,
         new.filter(
@@ -145,7 +172,7 @@ def _run(now, progress):
         .exclude(_already(Notice.NEW_TO_COORDINATORS, OuterRef("created_at")))
         .order_by("pk"),
         Notice.NEW_TO_COORDINATORS,
-        lambda aid_request: [*coordinators, *_point_people(aid_request)],
+        lambda aid_request: [*run.coordinators, *_point_people(aid_request)],
         progress,
     )
 
@@ -174,7 +201,17 @@ def _run(now, progress):
                 aid_request.record(EventKind.REMINDER_SENT, notice=Notice.CLAIM_RELEASED)
         except InvalidTransition:
             continue  # closed or released by a person since the query ran: nothing to do
-        run.tell([*claimer, *_point_people(aid_request)], aid_request, Notice.CLAIM_RELEASED)
+        # Released either way: the request is back in the queue for everyone to see.
+        people, why = _who_to_tell(
+            run, [*claimer, *_point_people(aid_request)], Notice.CLAIM_RELEASED
+        )
+        if not people:
+            logger.warning(
+                "Nobody can be emailed that request %s was released: no coordinator has an "
+                "email address",
+                aid_request.reference,
+            )
+        run.tell(people, aid_request, why)
         run.done[Notice.CLAIM_RELEASED] += 1
     stalled = claimed.filter(
         last_activity__lte=now - timedelta(days=settings.FOLLOWUP_CLAIM_REMINDER_DAYS),
@@ -244,10 +281,10 @@ def send_digest(user, items):
             "items": [
                 {
                     "aid_request": aid_request,
-                    "why": WHY[notice],
+                    "why": why,
                     "url": f"{settings.SITE_URL}{reverse('volunteers:request', args=[aid_request.reference])}",
                 }
-                for aid_request, notice in items
+                for aid_request, why in items
             ]
         },
     )

@@ -32,6 +32,11 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Emails sent: {run.done['emails']}"))
         if run.done["email_failures"]:
             self.stderr.write(f"Emails that could not be sent: {run.done['email_failures']}")
+        if run.done["nobody_to_tell"]:
+            self.stderr.write(
+                f"Notices nobody could be emailed (no coordinator has an email address), "
+                f"left for the next run: {run.done['nobody_to_tell']}"
+            )
         retention = run_retention(progress=progress)
         self.stdout.write(f"Contact details erased: {retention.done['erased']}")
         if retention.done["erase_retries"]:
