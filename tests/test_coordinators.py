@@ -4,18 +4,21 @@ bulk actions, door flyers and reports."""
 import csv
 import io
 import re
+import threading
 from datetime import timedelta
 
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission, User
 from django.core import mail
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from requests_app.models import Claim, EventKind, Request, RequestStatus
 from tests.factories import (
+    form_started,
     make_category,
     make_neighbor,
     make_offer,
@@ -25,8 +28,10 @@ from tests.factories import (
     make_volunteer,
     sign_in,
 )
+from tests.test_claim_race import in_thread, wait_until_a_query_waits_for_a_lock
 from volunteers.models import Volunteer
 from volunteers.reports import build_report
+from volunteers.services import LoginTaken, approve_volunteer
 
 pytestmark = pytest.mark.django_db
 
@@ -147,6 +152,138 @@ def test_forgot_password_sends_nothing_to_a_pending_or_deactivated_volunteer(coo
         Client().post(reverse("volunteers:password_reset"), {"email": address})
 
     assert mail.outbox == []
+
+
+def sign_up_again(client, name, email):
+    """What a volunteer types into the public sign-up form."""
+    client.post(
+        reverse("volunteers:sign_up"),
+        {
+            "name": name,
+            "email": email,
+            "languages": ["en"],
+            "availability": "Evenings",
+            "agree": "on",
+            "homepage": "",
+            "started": form_started(),
+        },
+    )
+    return Volunteer.objects.pending().get(email__iexact=email)
+
+
+def approve_and_read_the_messages(client, volunteers):
+    response = client.post(
+        changelist(Volunteer),
+        {"action": "approve", "_selected_action": [v.pk for v in volunteers]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_a_second_sign_up_with_an_approved_volunteers_email_is_left_waiting_and_says_whose_it_is(
+    coordinator_client, django_capture_on_commit_callbacks
+):
+    dani = Volunteer.objects.create(name="Dani Flores", email="Dani@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        run_action(coordinator_client, Volunteer, "approve", [dani])
+    again = sign_up_again(Client(), "Dani F.", "DANI@example.org")
+    ana = Volunteer.objects.create(name="Ana Souza", email="ana@example.org")
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        shown = approve_and_read_the_messages(coordinator_client, [again, ana])
+
+    assert (
+        "Dani F. was not approved: the volunteer “Dani Flores” already has a login with "
+        "dani@example.org. If they are the same person, decline this sign-up."
+    ) in shown
+    assert "1 volunteer approved." in shown
+    again.refresh_from_db()
+    assert again.approved_at is None
+    assert again.user is None
+    assert User.objects.filter(username__iexact="dani@example.org").count() == 1
+    assert [email.to for email in mail.outbox] == [["ana@example.org"]]
+
+
+def test_a_sign_up_whose_email_a_staff_login_uses_is_left_waiting(
+    coordinator_client, coordinator_login
+):
+    coordinator_login.email = "maria@example.org"
+    coordinator_login.save()
+    pending = Volunteer.objects.create(name="Maria", email="maria@example.org")
+
+    shown = approve_and_read_the_messages(coordinator_client, [pending])
+
+    assert (
+        "Maria was not approved: the login “maria”, which is no volunteer's, already uses "
+        "maria@example.org. Change that login's user name and email, or this sign-up's "
+        "email, then approve again."
+    ) in shown
+    pending.refresh_from_db()
+    assert pending.approved_at is None
+
+
+def test_approving_several_sign_ups_is_all_or_nothing(
+    coordinator_client, monkeypatch, django_capture_on_commit_callbacks
+):
+    first = Volunteer.objects.create(name="Ana", email="ana@example.org")
+    second = Volunteer.objects.create(name="Ben", email="ben@example.org")
+    create_user = User.objects.create_user
+    made = []
+
+    def fail_on_second(*args, **kwargs):
+        made.append(kwargs["username"])
+        if len(made) == 2:
+            raise RuntimeError("disk full")
+        return create_user(*args, **kwargs)
+
+    monkeypatch.setattr(User.objects, "create_user", fail_on_second)
+
+    with django_capture_on_commit_callbacks() as welcomes, pytest.raises(RuntimeError):
+        run_action(coordinator_client, Volunteer, "approve", [first, second])
+
+    assert len(made) == 2
+    assert welcomes == []
+    assert not Volunteer.objects.filter(approved_at__isnull=False, name__in=["Ana", "Ben"]).exists()
+    assert not User.objects.filter(email__in=["ana@example.org", "ben@example.org"]).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_coordinators_approving_the_same_email_at_once_make_one_login():
+    first = Volunteer.objects.create(name="Dani", email="dani@example.org")
+    second = Volunteer.objects.create(name="Dani F.", email="dani@example.org")
+    maria, tomas = make_user("maria"), make_user("tomas")
+    first_holds_the_login = threading.Event()
+    let_first_commit = threading.Event()
+    outcome = {}
+
+    def approve_first():
+        with transaction.atomic():
+            approve_volunteer(first, by=maria)
+            first_holds_the_login.set()
+            let_first_commit.wait(10)
+        outcome["first"] = "approved"
+
+    def approve_second():
+        try:
+            approve_volunteer(second, by=tomas)
+            outcome["second"] = "approved"
+        except LoginTaken as taken:
+            outcome["second"] = f"login taken by {taken.volunteer.name}"
+
+    first_thread = in_thread(approve_first)
+    assert first_holds_the_login.wait(10)
+    second_thread = in_thread(approve_second)
+    wait_until_a_query_waits_for_a_lock()
+    let_first_commit.set()
+    first_thread.join(10)
+    second_thread.join(10)
+
+    assert outcome == {"first": "approved", "second": "login taken by Dani"}
+    assert User.objects.filter(username="dani@example.org").count() == 1
+    second.refresh_from_db()
+    assert second.approved_at is None
 
 
 def test_declining_a_sign_up_deletes_it_and_never_an_approved_volunteer(coordinator_client):

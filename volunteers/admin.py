@@ -1,12 +1,13 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
+from django.db import transaction
 from django.db.models import F
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from modeltranslation.admin import TranslationAdmin
@@ -21,6 +22,7 @@ from requests_app.admin import (
 from requests_app.admin_paging import DropDownFilter
 from volunteers.models import Pod, Volunteer
 from volunteers.services import (
+    LoginTaken,
     approve_volunteer,
     deactivate_volunteer,
     decline_volunteer,
@@ -102,15 +104,22 @@ class VolunteerAdmin(
         description=_("Approve: create their login and email a link"), permissions=["change"]
     )
     def approve(self, request, queryset):
-        pending = list(queryset.filter(approved_at__isnull=True))
-        for volunteer in pending:
-            approve_volunteer(volunteer, by=request.user)
+        approved = 0
+        # One transaction: a failure part-way approves nobody, and the welcome emails
+        # (sent on commit) go to nobody. A sign-up whose email a login already uses is
+        # left waiting, saying which record has it.
+        with transaction.atomic():
+            for volunteer in queryset.filter(approved_at__isnull=True):
+                try:
+                    approve_volunteer(volunteer, by=request.user)
+                except LoginTaken as taken:
+                    self.message_user(request, _login_taken(volunteer, taken), messages.ERROR)
+                else:
+                    approved += 1
         self.message_user(
             request,
-            ngettext(
-                "%(count)d volunteer approved.", "%(count)d volunteers approved.", len(pending)
-            )
-            % {"count": len(pending)},
+            ngettext("%(count)d volunteer approved.", "%(count)d volunteers approved.", approved)
+            % {"count": approved},
         )
 
     @admin.action(description=_("Decline: delete their sign-up"), permissions=["delete"])
@@ -151,6 +160,20 @@ class VolunteerAdmin(
             )
             % {"count": len(leaving)},
         )
+
+
+def _login_taken(volunteer, taken):
+    if taken.volunteer is None:
+        return gettext(
+            "%(name)s was not approved: the login “%(username)s”, which is no volunteer's, already uses %(email)s. Change that login's user name and email, or this sign-up's email, then approve again."
+        ) % {
+            "name": volunteer.name,
+            "username": taken.login.get_username(),
+            "email": volunteer.email,
+        }
+    return gettext(
+        "%(name)s was not approved: the volunteer “%(other)s” already has a login with %(email)s. If they are the same person, decline this sign-up."
+    ) % {"name": volunteer.name, "other": taken.volunteer.name, "email": volunteer.email}
 
 
 class PhoneAdmin(KnownIdsInActions, SecretsNeverFiltered, TOTPDeviceAdmin):

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -164,18 +164,41 @@ def connect_offer(offer, aid_request, *, volunteer):
 # --- Coordinators ----------------------------------------------------------------------
 
 
+class LoginTaken(Exception):
+    """A login already uses this sign-up's email, as its user name or its email: someone
+    who volunteered before and signed up again, or signed up twice."""
+
+    def __init__(self, login):
+        self.login = login
+        self.volunteer = getattr(login, "volunteer", None)  # whose login it is, if anyone's
+        super().__init__(f"user {login.pk}")
+
+
+def _login_using(username, email):
+    same = Q(username__iexact=username) | (Q(email__iexact=email) if email else Q())
+    return User.objects.filter(same).select_related("volunteer").order_by("pk").first()
+
+
 @transaction.atomic
 def approve_volunteer(volunteer, *, by):
     """A coordinator vouches for a sign-up: create the login, join the Volunteer group,
-    and email a link to choose a password, in the volunteer's language."""
+    and email a link to choose a password, in the volunteer's language. Raises
+    LoginTaken, changing nothing, when a login already uses their email."""
     volunteer = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
     if volunteer.approved_at is not None:
         return volunteer
-    user = User.objects.create_user(
-        username=volunteer.email or f"volunteer-{volunteer.pk}",
-        email=volunteer.email,
-        first_name=volunteer.name[:150],
-    )
+    username = volunteer.email or f"volunteer-{volunteer.pk}"
+    if taken := _login_using(username, volunteer.email):
+        raise LoginTaken(taken)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                username=username, email=volunteer.email, first_name=volunteer.name[:150]
+            )
+    except IntegrityError:
+        # Another coordinator approved a sign-up with the same email a moment ago: the
+        # unique user name is the backstop.
+        raise LoginTaken(_login_using(username, volunteer.email)) from None
     user.groups.add(Group.objects.get_or_create(name=VOLUNTEER_GROUP)[0])
     volunteer.user = user
     volunteer.approved_at = timezone.now()
