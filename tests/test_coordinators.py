@@ -206,6 +206,28 @@ def test_a_second_sign_up_with_an_approved_volunteers_email_is_left_waiting_and_
     assert [email.to for email in mail.outbox] == [["ana@example.org"]]
 
 
+def test_a_volunteer_who_left_and_signs_up_again_is_pointed_to_their_old_record(
+    coordinator_client, django_capture_on_commit_callbacks
+):
+    wen = Volunteer.objects.create(name="Wen Li", email="wen@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        run_action(coordinator_client, Volunteer, "approve", [wen])
+    run_action(coordinator_client, Volunteer, "deactivate", [wen])
+    again = sign_up_again(Client(), "Wen", "wen@example.org")
+    mail.outbox.clear()
+
+    shown = approve_and_read_the_messages(coordinator_client, [again])
+
+    assert (
+        "Wen was not approved: “Wen Li”, a deactivated volunteer, already has a login with "
+        "wen@example.org. If they are the same person, ask a superuser to switch that login "
+        "back on (Active), then decline this sign-up."
+    ) in shown
+    again.refresh_from_db()
+    assert again.approved_at is None
+    assert mail.outbox == []
+
+
 def test_a_sign_up_whose_email_a_staff_login_uses_is_left_waiting(
     coordinator_client, coordinator_login
 ):

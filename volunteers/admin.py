@@ -171,6 +171,12 @@ def _login_taken(volunteer, taken):
             "username": taken.login.get_username(),
             "email": volunteer.email,
         }
+    if not taken.login.is_active:
+        # Someone who volunteered before, left and signed up again: the old record keeps
+        # what they did, so it is the one to bring back.
+        return gettext(
+            "%(name)s was not approved: “%(other)s”, a deactivated volunteer, already has a login with %(email)s. If they are the same person, ask a superuser to switch that login back on (Active), then decline this sign-up."
+        ) % {"name": volunteer.name, "other": taken.volunteer.name, "email": volunteer.email}
     return gettext(
         "%(name)s was not approved: the volunteer “%(other)s” already has a login with %(email)s. If they are the same person, decline this sign-up."
     ) % {"name": volunteer.name, "other": taken.volunteer.name, "email": volunteer.email}
