@@ -448,6 +448,20 @@ class RequestQuerySet(models.QuerySet):
             )
         )
 
+    def words_kept_after_erasure(self):
+        """Closed since their neighbor's details were erased, and what people wrote about
+        them not erased since: it was kept while the help was under way
+        (services.erase_neighbor_contact_details), and goes like any other once it has
+        finished (volunteers.retention). A request reopened and closed again is one again."""
+        erased_since_closed = Event.objects.filter(
+            request=OuterRef("pk"),
+            kind=EventKind.CONTACT_ERASED,
+            created_at__gte=OuterRef("closed_at"),
+        )
+        return self.filter(
+            status__in=CLOSED, closed_at__gt=F("neighbor__contact_erased_at")
+        ).exclude(Exists(erased_since_closed))
+
     def for_queue(self):
         """The queue's rows: need, pod and the name of whoever has it, never the neighbor.
         The name comes from a subquery in the same statement, not from a prefetch."""

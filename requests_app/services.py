@@ -249,18 +249,17 @@ def erase_neighbor_contact_details(neighbor, *, by=None, by_neighbor=False, why=
     and offers stay, anonymous, so reports still count them; each request's timeline says
     the details were erased (not what they were). What people wrote about finished help
     (details, messages, notes, translations) goes too: it can name or place someone.
-    Help still under way keeps its description, or nobody could do it."""
+    Help still under way keeps its description, or nobody could do it, until it finishes
+    (erase_words_kept_after_erasure, from the retention job)."""
     locked = lock_records([neighbor.pk])
     if not locked:
         raise Neighbor.DoesNotExist(f"neighbor {neighbor.pk} is gone")
     neighbor = locked[0]
     neighbor.erase_contact_details()
     requests = list(neighbor.requests.all())
-    finished = [aid_request.pk for aid_request in requests if aid_request.is_closed]
-    Request.objects.filter(pk__in=finished).update(details="", outcome_note="")
-    Claim.objects.filter(request__in=finished).update(release_reason="")
-    Event.objects.filter(request__in=finished).erase_what_people_wrote()
-    Translation.objects.filter(request__in=finished).delete()
+    _erase_what_people_wrote_about(
+        [aid_request.pk for aid_request in requests if aid_request.is_closed]
+    )
     neighbor.offers.exclude(pk__in=neighbor.offers.standing().values("pk")).update(
         details="", availability="", area=""
     )
@@ -277,6 +276,39 @@ def erase_neighbor_contact_details(neighbor, *, by=None, by_neighbor=False, why=
     )
     logger.info("Contact details of neighbor %s erased (%s)", neighbor.pk, why or "by hand")
     return neighbor
+
+
+def _erase_what_people_wrote_about(finished):
+    """What people wrote about these finished requests (ids): details, outcome notes,
+    why a claim was given back, messages, notes and translations."""
+    Request.objects.filter(pk__in=finished).update(details="", outcome_note="")
+    Claim.objects.filter(request__in=finished).update(release_reason="")
+    Event.objects.filter(request__in=finished).erase_what_people_wrote()
+    Translation.objects.filter(request__in=finished).delete()
+
+
+@transaction.atomic
+def erase_words_kept_after_erasure(neighbor, *, why):
+    """The rest of an erasure: what people wrote about help that was still under way when
+    this record's details were erased (kept then, or nobody could do it) and has finished
+    since (Request.objects.words_kept_after_erasure). Each of those requests' timelines
+    says so again, as on the day of the erasure. Returns how many requests."""
+    if not lock_records([neighbor.pk]):
+        raise Neighbor.DoesNotExist(f"neighbor {neighbor.pk} is gone")
+    finished = list(neighbor.requests.words_kept_after_erasure())
+    _erase_what_people_wrote_about([aid_request.pk for aid_request in finished])
+    for aid_request in finished:
+        aid_request.record(EventKind.CONTACT_ERASED)
+    AuditEntry.objects.record(
+        AuditAction.CONTACT_ERASED, subject=f"neighbor {neighbor.pk}", detail=why
+    )
+    logger.info(
+        "What was written on %s finished requests of neighbor %s erased (%s)",
+        len(finished),
+        neighbor.pk,
+        why,
+    )
+    return len(finished)
 
 
 @transaction.atomic

@@ -127,6 +127,35 @@ def test_an_offer_past_its_end_date_loses_its_words_with_the_details(volunteer):
 
 
 @pytest.mark.django_db
+def test_what_was_written_about_help_under_way_when_the_details_went_goes_after_it_ends(
+    client, volunteer
+):
+    client.post(reverse("requests_app:ask"), ask_data(details="Door code 4411, 77 Sentinel St"))
+    aid_request = Neighbor.objects.get().requests.get()
+    aid_request.claim(volunteer)
+    # The neighbor deletes their details while Ana is still helping: the details stay,
+    # or she could not do it.
+    client.post(reverse("requests_app:erase_contact", args=[aid_request.status_token]))
+    aid_request.record(EventKind.MESSAGE_FROM_NEIGHBOR, by_neighbor=True, text="At 77 Sentinel St")
+    aid_request.close("fulfilled", by=volunteer.user, note="Left the bags at 77 Sentinel St")
+
+    def written():
+        aid_request.refresh_from_db()
+        texts = [aid_request.details, aid_request.outcome_note]
+        return [*texts, *aid_request.events.values_list("text", flat=True)]
+
+    soon = run_retention(now=timezone.now() + timedelta(days=29))
+    assert soon.done["words_erased"] == 0
+    assert len([text for text in written() if "Sentinel" in text]) == 3
+
+    later = timezone.now() + timedelta(days=31)
+    assert run_retention(now=later).done["words_erased"] == 1
+    assert [text for text in written() if "Sentinel" in text] == []
+    assert aid_request.events.filter(kind=EventKind.CONTACT_ERASED).count() == 2
+    assert run_retention(now=later).done["words_erased"] == 0  # nothing twice
+
+
+@pytest.mark.django_db
 def test_coordinators_are_told_a_week_before_once_without_any_contact_details(volunteer):
     coordinator = make_volunteer("Maria", groups=["Coordinator"])
     coordinator.user.email = "maria@example.org"

@@ -2,7 +2,9 @@
 
 A neighbor's contact details (and what people wrote about their finished requests) are
 erased RETENTION_DAYS after their last request or offer ended, once nothing of theirs is
-still under way. RETENTION_NOTICE_DAYS before, coordinators get one digest email listing
+still under way. A neighbor who deleted their details while help was under way kept what
+was written about that help, or nobody could have done it: it goes the same way, once
+that help has finished. RETENTION_NOTICE_DAYS before, coordinators get one digest email listing
 who will be erased and when; a coordinator may keep a record longer only by giving a
 reason in the admin (Neighbor: "keep contact details until"), which goes on the audit
 trail. Run daily or more often by `manage.py run_followups`; running twice does nothing
@@ -27,7 +29,11 @@ from django.utils import timezone
 
 from requests_app.antispam import forget_full_buckets
 from requests_app.models import ACTIVE, Neighbor, Offer, OfferStatus, Request
-from requests_app.services import erase_neighbor_contact_details, lock_records
+from requests_app.services import (
+    erase_neighbor_contact_details,
+    erase_words_kept_after_erasure,
+    lock_records,
+)
 from volunteers.followups import active_coordinators, email_staff
 
 logger = logging.getLogger(__name__)
@@ -46,12 +52,26 @@ def _latest(queryset, field_name):
 def neighbors_with_nothing_under_way(today):
     """Details still held, no request open, no offer still standing; with when their
     last request closed and their last offer ended (read by erasure_date)."""
+    return _nothing_under_way(Neighbor.objects.filter(contact_erased_at__isnull=True), today)
+
+
+def erased_with_words_kept(today):
+    """Records whose details were erased while some of their help was under way, which
+    has finished since: what people wrote about it is still there
+    (Request.objects.words_kept_after_erasure). Nothing of theirs is under way now; read
+    by erasure_date like the others, so it goes as long after as anyone's."""
+    kept = Request.objects.words_kept_after_erasure().filter(neighbor=OuterRef("pk"))
+    return _nothing_under_way(
+        Neighbor.objects.filter(contact_erased_at__isnull=False).filter(Exists(kept)), today
+    )
+
+
+def _nothing_under_way(neighbors, today):
     requests = Request.objects.all()
     offers = Offer.objects.all()
     standing_offer = offers.standing(today).filter(neighbor=OuterRef("pk"))
     return (
-        Neighbor.objects.filter(contact_erased_at__isnull=True)
-        .exclude(Exists(requests.filter(neighbor=OuterRef("pk"), status__in=ACTIVE)))
+        neighbors.exclude(Exists(requests.filter(neighbor=OuterRef("pk"), status__in=ACTIVE)))
         .exclude(Exists(standing_offer))
         .annotate(
             last_request_closed=_latest(requests, "closed_at"),
@@ -88,17 +108,22 @@ def run_retention(*, now=None, progress=lambda rows: rows):
     today = timezone.localdate(now)
     run = RetentionRun()
     notice_until = today + timedelta(days=settings.RETENTION_NOTICE_DAYS)
-    for neighbor in progress(list(neighbors_with_nothing_under_way(today))):
+    records = [*neighbors_with_nothing_under_way(today), *erased_with_words_kept(today)]
+    for neighbor in progress(records):
         due = erasure_date(neighbor)
+        erased_before = neighbor.contact_erased_at is not None
         if due <= today:
             try:
-                run.erased += _erase_if_still_due(neighbor.pk, today)
+                if erased_before:
+                    run.done["words_erased"] += _erase_words_if_still_due(neighbor.pk, today)
+                else:
+                    run.erased += _erase_if_still_due(neighbor.pk, today)
             except OperationalError:  # a lock conflict with someone's change: next run
                 logger.warning(
                     "Neighbor %s not erased this run (busy); retried next run", neighbor.pk
                 )
                 run.done["erase_retries"] += 1
-        elif due <= notice_until and neighbor.erasure_notice_for != due:
+        elif not erased_before and due <= notice_until and neighbor.erasure_notice_for != due:
             run.noticed.append((neighbor, due))
     if run.noticed:
         coordinators = active_coordinators()
@@ -137,6 +162,20 @@ def _erase_if_still_due(pk, today):
         neighbor, why=f"{settings.RETENTION_DAYS} days after the last request ended"
     )
     return 1
+
+
+@transaction.atomic
+def _erase_words_if_still_due(pk, today):
+    """_erase_if_still_due, for what was kept of a record erased before: returns how many
+    requests lost their words."""
+    if not lock_records([pk]):
+        return 0
+    neighbor = erased_with_words_kept(today).filter(pk=pk).first()
+    if neighbor is None or erasure_date(neighbor) > today:
+        return 0
+    return erase_words_kept_after_erasure(
+        neighbor, why=f"{settings.RETENTION_DAYS} days after the last request ended"
+    )
 
 
 def forget_expired(now):

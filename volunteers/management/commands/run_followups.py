@@ -39,6 +39,10 @@ class Command(BaseCommand):
             )
         retention = run_retention(progress=progress)
         self.stdout.write(f"Contact details erased: {retention.done['erased']}")
+        self.stdout.write(
+            "Requests whose words went after help finished on an erased record: "
+            f"{retention.done['words_erased']}"
+        )
         if retention.done["erase_retries"]:
             self.stdout.write(
                 f"Due but busy, left for the next run: {retention.done['erase_retries']}"
