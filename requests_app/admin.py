@@ -267,11 +267,13 @@ class NeighborAdmin(
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if {"keep_until", "keep_reason"} & set(form.changed_data) and obj.keep_until:
+            # The reason stays on the record, and goes when its details are erased; the
+            # trail, which is never erased, says only that one was given.
             AuditEntry.objects.record(
                 AuditAction.KEPT_LONGER,
                 by=request.user,
                 subject=f"neighbor {obj.pk}",
-                detail=f"until {obj.keep_until:%Y-%m-%d}: {obj.keep_reason}",
+                detail=f"until {obj.keep_until:%Y-%m-%d}, with a reason",
             )
 
     def has_view_permission(self, request, obj=None):

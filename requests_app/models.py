@@ -216,24 +216,26 @@ class Neighbor(ChoiceLabels, models.Model):
             condition &= Q(email__iexact=value) if name == "email" else Q(**{name: value})
         return condition
 
+    # What an erasure empties: who this is, how to reach them, and why a coordinator
+    # kept them longer (a reason can name or place someone too).
+    ERASED_FIELDS = (
+        "name",
+        "phone",
+        "email",
+        "address",
+        "best_time",
+        "whatsapp_ok",
+        "preferred_contact",
+        "keep_until",
+        "keep_reason",
+    )
+
     def erase_contact_details(self):
         """Forget who this is and how to reach them; their requests stay, anonymous."""
-        self.name = self.phone = self.email = self.address = self.best_time = ""
-        self.whatsapp_ok = False
-        self.preferred_contact = ""
+        for name in self.ERASED_FIELDS:
+            setattr(self, name, self._meta.get_field(name).get_default())
         self.contact_erased_at = timezone.now()
-        self.save(
-            update_fields=[
-                "name",
-                "phone",
-                "email",
-                "address",
-                "best_time",
-                "whatsapp_ok",
-                "preferred_contact",
-                "contact_erased_at",
-            ]
-        )
+        self.save(update_fields=[*self.ERASED_FIELDS, "contact_erased_at"])
 
     erase_contact_details.alters_data = True
 

@@ -203,10 +203,13 @@ def test_a_coordinator_keeps_a_record_longer_only_with_a_reason_that_is_audited(
     assert neighbor.keep_until.isoformat() == later
     entry = AuditEntry.objects.get(action=AuditAction.KEPT_LONGER)
     assert entry.username == "maria"
-    assert "Housing case" in entry.detail
+    # The trail is never erased: it says when and that there was a reason, not what.
+    assert entry.detail == f"until {later}, with a reason"
 
     assert run_retention().erased == 0
     assert run_retention(now=timezone.now() + timedelta(days=61)).erased == 1
+    neighbor.refresh_from_db()
+    assert (neighbor.keep_until, neighbor.keep_reason) == (None, "")
 
 
 @pytest.mark.django_db
