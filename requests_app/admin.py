@@ -235,6 +235,7 @@ class NeighborAdmin(
     recorded on the neighbor's requests, as in the workspace."""
 
     list_display = ["id", "name", "language", "pod", "created_at", "keep_until"]
+    ordering = ["-pk"]  # the list's own order, and the autocomplete's pages need one
     list_filter = [SharesContactFilter, "language", ("pod", DropDownFilter)]
     list_select_related = ["pod"]
     search_fields = ["name", "phone", "email"]
@@ -263,6 +264,14 @@ class NeighborAdmin(
             "admin:requests_app_offer_changelist",
             lambda count: ngettext("%(count)d offer", "%(count)d offers", count) % {"count": count},
         )
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.contact_erased_at is not None:
+            # Details typed into an erased record would never be erased: the retention
+            # job erases only records that still hold details.
+            return [*fields, *Neighbor.ERASED_FIELDS]
+        return fields
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -493,6 +502,19 @@ class HidesTheNeighbor:
 
     def get_exclude(self, request, obj=None):
         return None if self._sees_contact(request) else ["neighbor"]
+
+    def get_readonly_fields(self, request, obj=None):
+        """A row on a record whose details were erased stays there, anonymous: the field
+        offers only records whose details are held (the model's limit_choices_to)."""
+        fields = super().get_readonly_fields(request, obj)
+        if (
+            self._sees_contact(request)
+            and obj is not None
+            and obj.neighbor_id is not None
+            and obj.neighbor.contact_erased_at is not None
+        ):
+            return [*fields, "neighbor"]
+        return fields
 
     def get_autocomplete_fields(self, request):
         fields = super().get_autocomplete_fields(request)

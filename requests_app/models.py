@@ -492,8 +492,14 @@ class Request(ChoiceLabels, models.Model):
     )
     # Shared by the requests of one submission: the neighbor's private status link.
     status_token = models.CharField(max_length=64, default=new_token, editable=False, db_index=True)
+    # Only onto a record whose details are held: an erased one takes nothing new, and its
+    # requests stay where they are, anonymous.
     neighbor = models.ForeignKey(
-        Neighbor, on_delete=models.PROTECT, related_name="requests", verbose_name=_("neighbor")
+        Neighbor,
+        on_delete=models.PROTECT,
+        related_name="requests",
+        limit_choices_to={"contact_erased_at__isnull": True},
+        verbose_name=_("neighbor"),
     )
     category = models.ForeignKey(
         Category, on_delete=models.PROTECT, related_name="requests", verbose_name=_("need")
@@ -1274,6 +1280,7 @@ class Offer(ChoiceLabels, models.Model):
         null=True,
         blank=True,
         related_name="offers",
+        limit_choices_to={"contact_erased_at__isnull": True},  # as Request.neighbor
         verbose_name=_("neighbor"),
     )
     volunteer = models.ForeignKey(

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from requests_app.models import Event, Neighbor, Offer, Request, Resource
+from requests_app.services import erase_neighbor_contact_details
 from tests.factories import (
     make_neighbor,
     make_offer,
@@ -182,6 +183,78 @@ def test_a_neighbors_page_links_to_their_requests_and_offers(coordinator_client)
     ).content.decode()
     assert "0 offers" in empty
     assert "?neighbor=" not in empty
+
+
+def as_drawn(page):
+    """What the admin form on `page` sends back when saved unchanged: each field's value,
+    and each inline's management form and rows."""
+    forms = [page.context["adminform"].form]
+    for inline in page.context["inline_admin_formsets"]:
+        forms += [inline.formset.management_form, *inline.formset.forms]
+    values = {field.html_name: field.value() for form in forms for field in form}
+    return {
+        name: value for name, value in values.items() if value is not None and value is not False
+    }
+
+
+def erased_record():
+    neighbor = make_neighbor(name="Rosa", phone="+16175550142")
+    return erase_neighbor_contact_details(neighbor)
+
+
+def test_nothing_typed_into_an_erased_record_in_the_admin_is_kept(coordinator_client):
+    """Retention erases only records that still hold details: what was typed into an
+    erased one would stay for ever."""
+    erased = erased_record()
+    url = reverse("admin:requests_app_neighbor_change", args=[erased.pk])
+    page = coordinator_client.get(url)
+    for field in Neighbor.ERASED_FIELDS:
+        assert field not in page.context["adminform"].form.fields
+
+    typed = {"name": "Rosa Again", "phone": "617 555 0199", "address": "77 Sentinel St"}
+    coordinator_client.post(url, as_drawn(page) | typed | {"language": "es"})
+
+    erased.refresh_from_db()
+    assert (erased.name, erased.phone, erased.address) == ("", "", "")
+    assert erased.language == "es"  # the rest of the record is still kept up
+
+
+@pytest.mark.parametrize("model", [Request, Offer])
+def test_nothing_is_moved_or_added_onto_an_erased_record_in_the_admin(coordinator_client, model):
+    erased = erased_record()
+    row = (make_request if model is Request else make_offer)()
+    url = reverse(f"admin:requests_app_{model._meta.model_name}_change", args=[row.pk])
+
+    moved = coordinator_client.post(
+        url, as_drawn(coordinator_client.get(url)) | {"neighbor": erased.pk}
+    )
+    found = coordinator_client.get(
+        reverse("admin:autocomplete"),
+        {
+            "app_label": "requests_app",
+            "model_name": model._meta.model_name,
+            "field_name": "neighbor",
+            "term": "",
+        },
+    )
+
+    assert moved.context["adminform"].form.errors["neighbor"]
+    row.refresh_from_db()
+    assert row.neighbor_id != erased.pk
+    assert [result["id"] for result in found.json()["results"]] == [str(row.neighbor_id)]
+
+
+def test_a_request_on_an_erased_record_stays_there_and_can_still_be_changed(coordinator_client):
+    aid_request = make_request(neighbor=erased_record(), urgency=2)
+    url = reverse("admin:requests_app_request_change", args=[aid_request.pk])
+    page = coordinator_client.get(url)
+    assert "neighbor" not in page.context["adminform"].form.fields
+
+    coordinator_client.post(url, as_drawn(page) | {"urgency": "1", "neighbor": make_neighbor().pk})
+
+    aid_request.refresh_from_db()
+    assert aid_request.urgency == 1
+    assert aid_request.neighbor.contact_erased_at is not None
 
 
 @pytest.mark.parametrize("model", [Request, Offer])
