@@ -234,7 +234,8 @@ class NeighborAdmin(
     """Contact details in the admin: only for those allowed to see them, and every look is
     recorded on the neighbor's requests, as in the workspace."""
 
-    list_display = ["id", "name", "language", "pod", "created_at", "keep_until"]
+    # No names: contact details are seen on a record's page, where the look is recorded.
+    list_display = ["id", "language", "pod", "created_at", "keep_until"]
     ordering = ["-pk"]  # the list's own order, and the autocomplete's pages need one
     list_filter = [SharesContactFilter, "language", ("pod", DropDownFilter)]
     list_select_related = ["pod"]
@@ -303,10 +304,26 @@ class NeighborAdmin(
             return ["phone", "email", "pk"]
         return super().get_ordering(request)
 
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        if changelist is not None and changelist.query:
+            # Found by a name, phone or email: that these records hold it is a look at
+            # their details.
+            record_contact_look(
+                [neighbor.pk for neighbor in changelist.result_list], by=request.user
+            )
+            add_never_cache_headers(response)
+        return response
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
-        if request.method == "GET" and response.status_code == 200:
-            record_contact_look([object_id], by=request.user)
+        # The record's own number, however the address spelled it ("0012").
+        shown = (getattr(response, "context_data", None) or {}).get("original")
+        if response.status_code == 200 and shown is not None:
+            # The details are drawn: on opening the record, and again after a save with
+            # errors.
+            record_contact_look([shown.pk], by=request.user)
             add_never_cache_headers(response)
         return response
 

@@ -13,7 +13,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from requests_app.models import Event, Neighbor, Offer, Request, Resource
+from requests_app.models import (
+    AuditAction,
+    AuditEntry,
+    Event,
+    EventKind,
+    Neighbor,
+    Offer,
+    Request,
+    Resource,
+)
 from requests_app.services import erase_neighbor_contact_details
 from tests.factories import (
     make_neighbor,
@@ -121,6 +130,54 @@ def test_a_neighbors_contact_details_in_the_admin_are_recorded_when_seen(coordin
     )
     event = aid_request.events.get(kind="contact")
     assert event.actor.username == "maria"
+
+
+def looks_at(*neighbors):
+    """The audit trail's lines of looks at contact details, for these records."""
+    subjects = [f"neighbor {neighbor.pk}" for neighbor in neighbors]
+    return AuditEntry.objects.filter(action=AuditAction.CONTACT_VIEWED, subject__in=subjects)
+
+
+def test_a_look_is_recorded_under_the_records_own_number_however_the_address_spells_it(
+    coordinator_client,
+):
+    rosa = make_neighbor(name="Rosa")
+    coordinator_client.get(f"/en/admin/requests_app/neighbor/000{rosa.pk}/change/")
+    assert looks_at(rosa).count() == 1
+
+
+def test_a_save_with_errors_draws_the_details_again_and_that_look_is_recorded(
+    coordinator_client,
+):
+    rosa = make_neighbor(name="Rosa", phone="+16175550100")
+    url = reverse("admin:requests_app_neighbor_change", args=[rosa.pk])
+    later = (timezone.localdate() + timedelta(days=30)).isoformat()
+
+    response = coordinator_client.post(
+        url, {"name": "Rosa", "phone": "+16175550100", "language": "es", "keep_until": later}
+    )
+
+    assert "Rosa" in response.content.decode()
+    assert looks_at(rosa).count() == 1
+
+
+def test_the_neighbor_list_shows_no_names_and_a_search_is_a_recorded_look(coordinator_client):
+    """A phone heard on a call finds Rosa's record: that look is recorded like opening
+    it, and only for what was found."""
+    rosa = make_neighbor(name="Rosa Sentinel", phone="+16175550142")
+    ana = make_neighbor(name="Ana Sentinel", phone="+16175550199")
+    hers = make_request(neighbor=rosa)
+    url = reverse("admin:requests_app_neighbor_changelist")
+
+    listed = coordinator_client.get(url).content.decode()
+    assert "Sentinel" not in listed
+    assert not looks_at(rosa, ana).exists()
+
+    found = coordinator_client.get(url, {"q": "617 555 0142"})
+
+    assert "Sentinel" not in found.content.decode()
+    assert [entry.subject for entry in looks_at(rosa, ana)] == [f"neighbor {rosa.pk}"]
+    assert hers.events.get(kind=EventKind.CONTACT_VIEWED).actor.username == "maria"
 
 
 def test_staff_without_the_contact_permission_cannot_open_neighbors(client):

@@ -351,7 +351,7 @@ PAGES = {
 # Each admin list and the payload object's page, with the values they show.
 ADMIN_OBJECTS = {
     "request": ("open", ["category.name"], ["request.details"]),
-    "neighbor": ("neighbor", ["neighbor.name"], ["neighbor.name", "neighbor.address"]),
+    "neighbor": ("neighbor", [], ["neighbor.name", "neighbor.address"]),  # no names listed
     "offer": ("offer", ["category.name"], ["offer.details", "offer.availability"]),
     "category": ("category", ["category.name"], ["category.name", "category.desc"]),
     "resource": ("resource", ["resource.name"], ["resource.name", "resource.hours"]),
