@@ -580,7 +580,11 @@ class RequestAdmin(
     # no second COUNT(*) of the whole table next to the filtered one.
     ordering = ["-created_at", "-pk"]
     show_full_result_count = False
-    # Status only changes through the model's transition methods, never by editing.
+    # Status only changes through the model's transition methods, never by editing; so do
+    # the pod (the "Move to another pod" action), repeating help and its dates (the
+    # volunteers' workspace), the offer it was connected with, and the follow-ups' marks.
+    # Edited here, they skipped each method's checks and timeline (a repeat without a
+    # date broke the rota page), and a drop-down drew every request, offer or volunteer.
     readonly_fields = [
         "reference",
         "status",
@@ -591,10 +595,26 @@ class RequestAdmin(
         "duplicate_of",
         "entered_by",
         "created_at",
+        "pod",
+        "repeat",
+        "repeat_until",
+        "repeat_stopped_at",
+        "series",
+        "due_date",
+        "matched_offer",
+        "offered_to",
+        "offered_until",
+        "escalated_at",
     ]
     inlines = [ClaimInline, EventInline]
 
     actions = ["export_csv", "export_csv_with_contact", "assign_pod", "close_as_duplicate"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if obj is None:  # a request made here is put in its pod as it is made
+            return [field for field in fields if field != "pod"]
+        return fields
 
     def has_export_permission(self, request):
         return request.user.has_perm("requests_app.export_requests")

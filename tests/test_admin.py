@@ -27,6 +27,7 @@ from requests_app.services import erase_neighbor_contact_details
 from tests.factories import (
     make_neighbor,
     make_offer,
+    make_pod,
     make_request,
     make_user,
     make_volunteer,
@@ -105,6 +106,47 @@ def test_a_request_status_cannot_be_typed_in_the_admin(coordinator_client):
         reverse("admin:requests_app_request_change", args=[aid_request.pk])
     ).content.decode()
     assert 'name="status"' not in html
+
+
+LIFECYCLE = [
+    "pod",
+    "repeat",
+    "repeat_until",
+    "repeat_stopped_at",
+    "series",
+    "due_date",
+    "matched_offer",
+    "offered_to",
+    "offered_until",
+    "escalated_at",
+]
+
+
+def test_a_requests_pod_repeats_and_dates_change_only_through_their_actions(
+    coordinator_client, pod, volunteer
+):
+    """Typed into the form, they skipped the model's methods: no 'moved to another pod'
+    on the timeline, and a repeat without a date made the rota page a server error."""
+    aid_request = make_request(details="Groceries", pod=pod)
+    url = reverse("admin:requests_app_request_change", args=[aid_request.pk])
+    page = coordinator_client.get(url)
+    assert [name for name in LIFECYCLE if name in page.context["adminform"].form.fields] == []
+
+    typed = {"pod": make_pod("Elsewhere").pk, "repeat": "weekly", "series": make_request().pk}
+    coordinator_client.post(url, as_drawn(page) | typed | {"details": "Groceries and milk"})
+
+    aid_request.refresh_from_db()
+    assert aid_request.details == "Groceries and milk"  # the rest is still edited here
+    assert (aid_request.pod, aid_request.repeat, aid_request.series) == (pod, "", None)
+    sign_in(coordinator_client, volunteer.user)
+    rota = coordinator_client.get(reverse("volunteers:rota", args=[aid_request.reference]))
+    assert rota.status_code == 404  # it does not repeat: no rota
+
+
+def test_a_request_added_in_the_admin_is_put_in_its_pod_as_it_is_made(coordinator_client):
+    form = coordinator_client.get(admin_url(Request, "add")).context["adminform"].form
+    assert "pod" in form.fields
+    assert [name for name in LIFECYCLE[1:] if name in form.fields] == []
 
 
 @pytest.mark.parametrize("model", [Volunteer, Offer])
