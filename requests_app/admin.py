@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin import widgets as admin_widgets
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import OperationalError, models
+from django.db import OperationalError, models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.constants import LOOKUP_SEP
 from django.template.defaultfilters import yesno
@@ -41,6 +41,7 @@ from requests_app.services import (
     MERGE_AT_MOST,
     CannotMerge,
     check_can_merge,
+    close_request,
     merge_neighbors,
     record_contact_look,
 )
@@ -547,6 +548,10 @@ class HidesTheNeighbor:
         return super().lookup_allowed(lookup, value, request)
 
 
+# The most requests one bulk action changes (Move to another pod, Close as duplicates).
+BULK_AT_MOST = 500
+
+
 @admin.register(Request)
 class RequestAdmin(
     KnownIdsInActions,
@@ -650,17 +655,61 @@ class RequestAdmin(
             },
         )
 
+    def _too_many(self, request, queryset):
+        """More than BULK_AT_MOST requests (the whole list chosen with "Select all"): said,
+        and nothing done. The page that asks which pod or which original carries each
+        one's id, and a post of more than Django's 1,000 fields is refused; one
+        transaction for thousands would hold their rows for minutes."""
+        if len(queryset.values("pk")[: BULK_AT_MOST + 1]) <= BULK_AT_MOST:
+            return False
+        self.message_user(
+            request,
+            ngettext(
+                "Choose at most %(count)d request at a time: narrow the list with a filter.",
+                "Choose at most %(count)d requests at a time: narrow the list with a filter.",
+                BULK_AT_MOST,
+            )
+            % {"count": BULK_AT_MOST},
+            level=messages.ERROR,
+        )
+        return True
+
+    def _all_or_nothing(self, request, queryset, change):
+        """`change` each chosen request, all in one transaction or none, and return what
+        each call returned. The rows are locked first, in id order like every change that
+        locks several requests, so two coordinators (or a volunteer) acting on the same
+        rows queue up instead of waiting on each other for ever. A lock that does not
+        come in time is said, with nothing changed: None then."""
+        try:
+            with transaction.atomic():
+                rows = Request.objects.filter(pk__in=queryset.values("pk")).order_by("pk")
+                return [change(aid_request) for aid_request in rows.select_for_update()]
+        except OperationalError:  # a deadlock or lock timeout with someone else's change
+            self.message_user(
+                request,
+                _(
+                    "Someone changed these requests at the same moment. Nothing was changed: try again."
+                ),
+                level=messages.ERROR,
+            )
+            return None
+
     @admin.action(description=_("Move to another pod"), permissions=["triage"])
     def assign_pod(self, request, queryset):
+        if self._too_many(request, queryset):
+            return None
         form = AssignPodForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():
             return self._intermediate(
                 request, queryset, form, "assign_pod", _("Move to another pod")
             )
         pod = form.cleaned_data["pod"]
-        for aid_request in queryset:
-            aid_request.assign_pod(pod, by=request.user)
-        count = len(queryset)
+        moved = self._all_or_nothing(
+            request, queryset, lambda aid_request: aid_request.assign_pod(pod, by=request.user)
+        )
+        if moved is None:
+            return None
+        count = len(moved)
         self.message_user(
             request,
             ngettext(
@@ -672,19 +721,29 @@ class RequestAdmin(
 
     @admin.action(description=_("Close as duplicates of another request"), permissions=["triage"])
     def close_as_duplicate(self, request, queryset):
+        if self._too_many(request, queryset):
+            return None
         form = DuplicateOfForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():
             return self._intermediate(
                 request, queryset, form, "close_as_duplicate", _("Close as duplicates")
             )
         original = form.cleaned_data["reference"]
-        closed = skipped = 0
-        for aid_request in queryset.exclude(pk=original.pk):
+
+        def close(aid_request):
+            # As a volunteer closes one: the neighbor is told by email when they gave one.
             try:
-                aid_request.close(RequestStatus.DUPLICATE, by=request.user, duplicate_of=original)
-                closed += 1
-            except InvalidTransition:
-                skipped += 1
+                close_request(
+                    aid_request, RequestStatus.DUPLICATE, by=request.user, duplicate_of=original
+                )
+            except InvalidTransition:  # already closed
+                return False
+            return True
+
+        outcomes = self._all_or_nothing(request, queryset.exclude(pk=original.pk), close)
+        if outcomes is None:
+            return None
+        closed, skipped = outcomes.count(True), outcomes.count(False)
         self.message_user(
             request,
             ngettext(

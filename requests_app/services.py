@@ -23,10 +23,12 @@ from requests_app.models import (
     Offer,
     OfferStatus,
     Request,
+    RequestStatus,
     Translation,
     create_with_unique_reference,
     new_token,
 )
+from waltham_aid.logs import person
 
 logger = logging.getLogger(__name__)
 
@@ -389,6 +391,28 @@ def _made_the_record(neighbor, requests, offers):
         rows.filter(pk__in=makers[name]).exists()
         for name, rows in (("requests", requests), ("offers", offers))
     )
+
+
+def close_request(aid_request, outcome, *, by, note="", referral=None, duplicate_of=None):
+    """Close with an outcome and tell the neighbor by email when we can. Returns True when
+    emailed; a phone-only neighbor is told by whoever helps them. From the volunteers'
+    workspace and the admin's bulk actions alike."""
+    with transaction.atomic():
+        aid_request.close(outcome, by=by, note=note, referral=referral, duplicate_of=duplicate_of)
+        logger.info("Request %s closed as %s by %s", aid_request.reference, outcome, person(by))
+        neighbor = aid_request.neighbor
+        if not neighbor.email or outcome == RequestStatus.WITHDRAWN:
+            return False
+        transaction.on_commit(
+            lambda: email_neighbor(
+                neighbor,
+                "volunteers/email/outcome",
+                status_token=aid_request.status_token,
+                aid_request=aid_request,
+            ),
+            robust=True,
+        )
+    return True
 
 
 def status_url(token):

@@ -11,11 +11,12 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission, User
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from requests_app.admin import BULK_AT_MOST
 from requests_app.models import Claim, EventKind, Request, RequestStatus
 from tests.factories import (
     form_started,
@@ -29,6 +30,7 @@ from tests.factories import (
     sign_in,
 )
 from tests.test_claim_race import in_thread, wait_until_a_query_waits_for_a_lock
+from tests.test_joining_neighbor_records import a_volunteer_holds
 from volunteers.models import Volunteer
 from volunteers.reports import build_report
 from volunteers.services import LoginTaken, approve_volunteer
@@ -428,6 +430,97 @@ def test_bulk_close_as_duplicates_keeps_the_original_open(coordinator_client):
     assert statuses[original.pk] == RequestStatus.NEW
     assert statuses[copy_one.pk] == RequestStatus.DUPLICATE
     assert statuses[copy_two.pk] == RequestStatus.WITHDRAWN
+
+
+def test_closing_duplicates_tells_each_neighbor_by_email_as_a_volunteer_closing_one_would(
+    coordinator_client, django_capture_on_commit_callbacks
+):
+    rosa = make_neighbor(name="Rosa", email="rosa@example.org", language="es")
+    original, copy = make_request(neighbor=rosa), make_request(neighbor=rosa, language="es")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run_action(
+            coordinator_client,
+            Request,
+            "close_as_duplicate",
+            [copy],
+            apply="1",
+            reference=original.reference,
+        )
+
+    (email,) = mail.outbox
+    assert email.to == ["rosa@example.org"]
+    with translation.override("es"):
+        assert str(Request.objects.get(pk=copy.pk).status_for_neighbor) in email.body
+
+
+@pytest.mark.parametrize("action", ["assign_pod", "close_as_duplicate"])
+def test_a_bulk_action_is_all_or_nothing(coordinator_client, fail_the_second_request_event, action):
+    """The second request's timeline cannot be written (a disk full): the first request
+    is not left moved or closed either."""
+    original, *chosen = (make_request() for _ in range(4))
+    pod = make_pod("Riverside")
+    answers = {
+        "assign_pod": {"pod": pod.pk},
+        "close_as_duplicate": {"reference": original.reference},
+    }
+    fail_the_second_request_event()
+
+    with pytest.raises(RuntimeError):
+        run_action(coordinator_client, Request, action, chosen, apply="1", **answers[action])
+
+    rows = Request.objects.filter(pk__in=[aid_request.pk for aid_request in chosen])
+    assert list(rows.values_list("pod", "status").distinct()) == [(None, RequestStatus.NEW)]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("action", ["assign_pod", "close_as_duplicate"])
+def test_a_bulk_action_that_meets_a_volunteers_lock_says_try_again_and_changes_nothing(action):
+    client = sign_in(Client(), make_user("maria5", groups=["Coordinator"], is_staff=True))
+    original, *chosen = (make_request() for _ in range(4))
+    pod = make_pod("Riverside")
+    answers = {
+        "assign_pod": {"pod": pod.pk},
+        "close_as_duplicate": {"reference": original.reference},
+    }
+    volunteer, release = a_volunteer_holds(chosen[1])
+    with connection.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '200ms'")
+    try:
+        response = run_action(client, Request, action, chosen, apply="1", **answers[action])
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+        release.set()
+        volunteer.join(10)
+
+    follow = client.get(response["Location"]).content.decode()
+    assert "Someone changed these requests at the same moment. Nothing was changed" in follow
+    rows = Request.objects.filter(pk__in=[aid_request.pk for aid_request in chosen])
+    assert list(rows.values_list("pod", "status").distinct()) == [(None, RequestStatus.NEW)]
+
+
+@pytest.mark.parametrize("action", ["assign_pod", "close_as_duplicate"])
+def test_select_all_on_more_requests_than_one_action_takes_says_to_narrow_the_list(
+    coordinator_client, action
+):
+    """Its page would carry an id per request, and Django refuses a post of more than
+    1,000 fields (a bare 400)."""
+    neighbor, category = make_neighbor(), make_category()
+    Request.objects.bulk_create(
+        Request(neighbor=neighbor, category=category, reference=f"{n:04d}-AB")
+        for n in range(BULK_AT_MOST + 1)
+    )
+    first = Request.objects.first()
+
+    response = coordinator_client.post(
+        changelist(Request),
+        {"action": action, "select_across": "1", "index": "0", "_selected_action": [first.pk]},
+        follow=True,
+    )
+
+    assert f"Choose at most {BULK_AT_MOST} requests at a time" in response.content.decode()
+    assert not Request.objects.exclude(pod=None, status=RequestStatus.NEW).exists()
 
 
 # --- Door flyers ---------------------------------------------------------------------------

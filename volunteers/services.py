@@ -119,27 +119,6 @@ def message_neighbor(aid_request, *, by, text):
     return True
 
 
-def close_request(aid_request, outcome, *, by, note="", referral=None, duplicate_of=None):
-    """Close with an outcome and tell the neighbor by email when we can. Returns True when
-    emailed; a phone-only neighbor is told by whoever helps them."""
-    with transaction.atomic():
-        aid_request.close(outcome, by=by, note=note, referral=referral, duplicate_of=duplicate_of)
-        logger.info("Request %s closed as %s by %s", aid_request.reference, outcome, person(by))
-        neighbor = aid_request.neighbor
-        if not neighbor.email or outcome == RequestStatus.WITHDRAWN:
-            return False
-        transaction.on_commit(
-            lambda: email_neighbor(
-                neighbor,
-                "volunteers/email/outcome",
-                status_token=aid_request.status_token,
-                aid_request=aid_request,
-            ),
-            robust=True,
-        )
-    return True
-
-
 @transaction.atomic
 def connect_offer(offer, aid_request, *, volunteer):
     """Link an offer to a request: the request is claimed for the volunteer (unless it

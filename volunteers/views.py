@@ -34,7 +34,7 @@ from requests_app.models import (
     RotaSignup,
     Translation,
 )
-from requests_app.services import create_requests, status_url
+from requests_app.services import close_request, create_requests, status_url
 from volunteers.access import (
     get_request_for,
     reveal_contact_details,
@@ -63,7 +63,6 @@ from volunteers.reports import TABLES, build_report
 from volunteers.services import (
     AlreadyTaken,
     claim_request,
-    close_request,
     connect_offer,
     give_back_everything,
     message_neighbor,
