@@ -621,6 +621,12 @@ class RequestAdmin(
             return [field for field in fields if field != "pod"]
         return fields
 
+    def has_add_permission(self, request):
+        """A request is a neighbor's, and the neighbor field is only for those who may see
+        contact details: without it, the form could only fail (a 500, whose log line
+        held the new request's private link)."""
+        return super().has_add_permission(request) and self._sees_contact(request)
+
     def has_export_permission(self, request):
         return request.user.has_perm("requests_app.export_requests")
 
@@ -835,6 +841,15 @@ class OfferAdmin(
 ):
     secret_fields = ["token"]
     list_display = ["reference", "category", "pod", "status", "serves_many", "until", "created_at"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is None and not self._sees_contact(request):
+            # Without the neighbor field, an offer added here is a volunteer's: one with
+            # no giver at all is refused by the database (a 500, not a word in the form).
+            form.base_fields["volunteer"].required = True
+        return form
+
     list_filter = ["status", "category", "serves_many", ("pod", DropDownFilter)]
     list_select_related = ["category", "pod"]
     search_fields = ["reference", "details", "neighbor__name", "volunteer__name"]

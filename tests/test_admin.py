@@ -25,6 +25,7 @@ from requests_app.models import (
 )
 from requests_app.services import erase_neighbor_contact_details
 from tests.factories import (
+    make_category,
     make_neighbor,
     make_offer,
     make_pod,
@@ -248,6 +249,37 @@ def test_staff_without_the_contact_permission_see_no_neighbor_on_requests(client
     assert "Rosa Secreta" not in page.content.decode()
     found = client.get(reverse("admin:requests_app_request_changelist"), {"q": "Rosa"})
     assert aid_request.reference not in found.content.decode()
+
+
+def test_staff_without_the_contact_permission_cannot_add_a_request(client):
+    """It needs its neighbor, a field they do not have: the form could only fail."""
+    desk = make_user("desk", is_staff=True)
+    desk.user_permissions.set(
+        Permission.objects.filter(codename__in=["add_request", "view_request"])
+    )
+    sign_in(client, desk)
+    url = admin_url(Request, "add")
+    data = {"category": make_category().pk, "urgency": "2", "language": "en", "channel": "phone"}
+
+    assert client.get(url).status_code in {403, 404}
+    assert client.post(url, data).status_code in {403, 404}
+    assert not Request.objects.exists()
+
+
+def test_staff_without_the_contact_permission_add_only_a_volunteers_offer(client):
+    desk = make_user("desk", is_staff=True)
+    desk.user_permissions.set(Permission.objects.filter(codename__in=["add_offer", "view_offer"]))
+    sign_in(client, desk)
+    url = admin_url(Offer, "add")
+    data = {"category": make_category().pk, "details": "Rides on Tuesdays"}
+
+    without_a_giver = client.post(url, data)
+    assert without_a_giver.context["adminform"].form.errors["volunteer"]
+    assert not Offer.objects.exists()
+
+    ana = make_volunteer("Ana")
+    client.post(url, data | {"volunteer": ana.pk})
+    assert Offer.objects.get().volunteer == ana
 
 
 def test_staff_without_the_contact_permission_cannot_find_offers_by_a_neighbors_name(client):
