@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib import admin
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group, Permission, User
 from django.core import mail
 from django.db import connection, transaction
@@ -316,6 +317,32 @@ def test_declining_a_sign_up_deletes_it_and_never_an_approved_volunteer(coordina
     run_action(coordinator_client, Volunteer, "decline", [pending, approved])
     assert not Volunteer.objects.filter(pk=pending.pk).exists()
     assert Volunteer.objects.filter(pk=approved.pk).exists()
+
+
+@pytest.mark.parametrize("how", ["the Decline action", "the Delete button"])
+def test_a_declined_sign_up_leaves_no_trace_in_the_admins_history(coordinator_client, how):
+    pending = Volunteer.objects.create(name="Dani Sentinel", email="dani@example.org")
+    page = reverse("admin:volunteers_volunteer_change", args=[pending.pk])
+    coordinator_client.post(
+        page,
+        {
+            "name": "Dani Sentinel",
+            "email": "dani@example.org",
+            "phone": "617 555 0142",
+            "language": "en",
+            "languages": ["en"],
+        },
+    )
+    assert LogEntry.objects.filter(object_repr="Dani Sentinel").exists()  # the check can fail
+
+    if how == "the Decline action":
+        run_action(coordinator_client, Volunteer, "decline", [pending])
+    else:
+        delete = reverse("admin:volunteers_volunteer_delete", args=[pending.pk])
+        coordinator_client.post(delete, {"post": "yes"})
+
+    assert not Volunteer.objects.filter(pk=pending.pk).exists()
+    assert not LogEntry.objects.filter(object_repr__contains="Sentinel").exists()
 
 
 def test_an_approved_volunteer_is_deactivated_never_deleted_in_the_admin(coordinator_client):

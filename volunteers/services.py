@@ -1,8 +1,10 @@
 import logging
 
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group, User
 from django.contrib.auth.tokens import default_token_generator
+from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -213,9 +215,13 @@ def send_welcome(volunteer):
 
 @transaction.atomic
 def decline_volunteer(volunteer):
-    """Decline a pending sign-up: nothing about them is kept."""
+    """Decline a pending sign-up: nothing about them is kept, not even the admin's history
+    of their sign-up (each line names them), as an erasure empties a neighbor's."""
     if volunteer.approved_at is not None:
         raise ValueError("Only a pending sign-up can be declined.")
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Volunteer), object_id=str(volunteer.pk)
+    ).delete()
     volunteer.pods.clear()
     volunteer.categories.clear()
     volunteer.delete()
