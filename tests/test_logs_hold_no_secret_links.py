@@ -2,6 +2,7 @@
 an offer's page, a volunteer's password reset. The server's logs write the path of every
 answer that went wrong; they never write a link's secret."""
 
+import io
 import logging
 
 import pytest
@@ -48,6 +49,32 @@ def test_a_status_page_sending_too_many_messages_is_logged_without_its_link(sett
     line = f"Too Many Requests: /en/status/(hidden)/{aid_request.reference}/message/"
     assert line in written(caplog)
     assert aid_request.status_token not in written(caplog)
+
+
+@pytest.fixture
+def server_log():
+    """What the server's log handler writes (the console: the journal under systemd)."""
+    console = next(handler for handler in logging.getLogger().handlers if handler.name == "console")
+    lines = io.StringIO()
+    original = console.setStream(lines)
+    yield lines
+    console.setStream(original)
+
+
+def test_a_refused_form_on_a_status_page_is_logged_without_its_link(server_log):
+    """A post without its CSRF cookie (an old tab, a browser that blocks cookies) is
+    logged by django.security.csrf, a logger of its own."""
+    aid_request = make_request()
+    url = reverse(
+        "requests_app:send_message", args=[aid_request.status_token, aid_request.reference]
+    )
+
+    response = Client(enforce_csrf_checks=True).post(url, {"text": "Hello"})
+
+    assert response.status_code == 403
+    line = f"Forbidden (CSRF cookie not set.): /en/status/(hidden)/{aid_request.reference}/message/"
+    assert line in server_log.getvalue()
+    assert aid_request.status_token not in server_log.getvalue()
 
 
 @pytest.mark.parametrize(

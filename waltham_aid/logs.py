@@ -51,9 +51,11 @@ def hide_secret_links(text):
 
 
 class HideSecretLinks(logging.Filter):
-    """On the loggers that write requested paths (django.request's "Not Found: /...",
-    "Too Many Requests: /..."): a 404 or a 429 on someone's private link must not put
-    the link in the server's logs, where anyone reading them could open it."""
+    """On the handler that writes the server's log, so on every line of every logger that
+    writes requested paths (django.request's "Not Found: /...", django.security.csrf's
+    "Forbidden (CSRF cookie not set.): /..."): a 404, a 429 or a refused form on someone's
+    private link must not put the link in the server's logs, where anyone reading them
+    could open it."""
 
     def filter(self, record):
         if isinstance(record.msg, str):

@@ -215,17 +215,18 @@ PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # Requested paths are logged on 4xx and 5xx answers: never with a private link's secret.
+    # Requested paths are logged on 4xx and 5xx answers, and by more loggers than one
+    # (django.request, django.server, django.security.csrf...): never with a private
+    # link's secret. A logger's filter sees only its own lines, so it is on the handler
+    # that writes them all.
     "filters": {"hide_secret_links": {"()": "waltham_aid.logs.HideSecretLinks"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["hide_secret_links"]}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         # Only the console: Django's own handlers would also email a failed request, with
         # its form fields and the traceback's local variables (a neighbor's phone,
         # address, message), to ADMINS, if anyone ever set them.
         "django": {"handlers": []},
-        "django.request": {"filters": ["hide_secret_links"]},
-        "django.server": {"filters": ["hide_secret_links"]},
     },
 }
 
