@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group, Permission, User
 from django.core import mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -31,7 +31,7 @@ from tests.factories import (
     sign_in,
 )
 from tests.test_claim_race import in_thread, wait_until_a_query_waits_for_a_lock
-from tests.test_joining_neighbor_records import a_volunteer_holds
+from tests.test_joining_neighbor_records import while_a_volunteer_holds
 from volunteers.models import Volunteer
 from volunteers.reports import build_report
 from volunteers.services import LoginTaken, approve_volunteer
@@ -510,16 +510,8 @@ def test_a_bulk_action_that_meets_a_volunteers_lock_says_try_again_and_changes_n
         "assign_pod": {"pod": pod.pk},
         "close_as_duplicate": {"reference": original.reference},
     }
-    volunteer, release = a_volunteer_holds(chosen[1])
-    with connection.cursor() as cursor:
-        cursor.execute("SET lock_timeout = '200ms'")
-    try:
+    with while_a_volunteer_holds(chosen[1]):
         response = run_action(client, Request, action, chosen, apply="1", **answers[action])
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = 0")
-        release.set()
-        volunteer.join(10)
 
     follow = client.get(response["Location"]).content.decode()
     assert "Someone changed these requests at the same moment. Nothing was changed" in follow

@@ -3,6 +3,7 @@
 they are one person joins them in the admin."""
 
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -500,6 +501,14 @@ def a_volunteer_holds(aid_request):
     return thread, release
 
 
+@contextmanager
+def while_a_volunteer_holds(aid_request):
+    """While a volunteer's transaction holds the request's row, this connection waits
+    for a lock at most 200 ms (PostgreSQL's lock_timeout), as a busy server would."""
+    with while_a_volunteer_holds(aid_request):
+        yield
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("who_deletes", ["the neighbor's link", "retention"])
 def test_a_join_and_a_deletion_waiting_on_a_volunteer_both_finish(who_deletes):
@@ -546,16 +555,8 @@ def test_a_join_and_a_deletion_waiting_on_a_volunteer_both_finish(who_deletes):
 def test_a_join_that_cannot_get_its_rows_says_try_again_and_changes_nothing():
     client = sign_in(Client(), make_user("maria4", groups=["Coordinator"], is_staff=True))
     by_phone, on_the_web, groceries, *_rest = rosa_twice()
-    volunteer, release = a_volunteer_holds(groceries)
-    with connection.cursor() as cursor:
-        cursor.execute("SET lock_timeout = '200ms'")
-    try:
+    with while_a_volunteer_holds(groceries):
         response = join(client, [by_phone, on_the_web], apply="1", keep=on_the_web.pk)
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = 0")
-        release.set()
-        volunteer.join(10)
 
     follow = client.get(response["Location"]).content.decode()
     assert "Someone changed these records at the same moment. Nothing was joined" in follow

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 from django.core import mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
 from django.utils import translation
 
@@ -27,7 +27,7 @@ from tests.factories import (
     make_user,
 )
 from tests.test_claim_race import in_thread, wait_until_a_query_waits_for_a_lock
-from tests.test_joining_neighbor_records import a_volunteer_holds
+from tests.test_joining_neighbor_records import while_a_volunteer_holds
 from tests.test_neighbor_asks import gettext_in, url
 
 pytestmark = pytest.mark.django_db
@@ -292,16 +292,8 @@ def test_a_request_a_volunteer_holds_too_long_brings_the_form_back_with_the_text
     first = make_request(neighbor=make_neighbor(name="Rosa"), category=make_category("groceries"))
     meals = make_category("meals")
     client = Client()
-    volunteer, release = a_volunteer_holds(first)
-    with connection.cursor() as cursor:
-        cursor.execute("SET lock_timeout = '200ms'")
-    try:
+    with while_a_volunteer_holds(first):
         response = asks_again(client, first.status_token, [meals], "es", details="Sopa, por favor")
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = 0")
-        release.set()
-        volunteer.join(10)
 
     assert response.status_code == 503
     html = response.content.decode()
