@@ -505,8 +505,16 @@ def a_volunteer_holds(aid_request):
 def while_a_volunteer_holds(aid_request):
     """While a volunteer's transaction holds the request's row, this connection waits
     for a lock at most 200 ms (PostgreSQL's lock_timeout), as a busy server would."""
-    with while_a_volunteer_holds(aid_request):
+    volunteer, release = a_volunteer_holds(aid_request)
+    with connection.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '200ms'")
+    try:
         yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+        release.set()
+        volunteer.join(10)
 
 
 @pytest.mark.django_db(transaction=True)
