@@ -24,6 +24,7 @@ from requests_app.admin_paging import DropDownFilter, SeekPaging
 from requests_app.exports import export_requests
 from requests_app.forms import ContactForm, NothingCutOff, PhoneField, as_phone_number
 from requests_app.models import (
+    DUPLICATE_OF_CLOSED,
     AuditAction,
     AuditEntry,
     Category,
@@ -746,7 +747,11 @@ class RequestAdmin(
                 return False
             return True
 
-        outcomes = self._all_or_nothing(request, queryset.exclude(pk=original.pk), close)
+        try:
+            outcomes = self._all_or_nothing(request, queryset.exclude(pk=original.pk), close)
+        except ValidationError:  # the one to keep was closed meanwhile: nothing changed
+            self.message_user(request, DUPLICATE_OF_CLOSED, level=messages.ERROR)
+            return None
         if outcomes is None:
             return None
         closed, skipped = outcomes.count(True), outcomes.count(False)
@@ -790,6 +795,8 @@ class DuplicateOfForm(NothingCutOff, forms.Form):
         ).first()
         if found is None:
             raise forms.ValidationError(_("There is no request with that reference."))
+        if found.is_closed:
+            raise forms.ValidationError(DUPLICATE_OF_CLOSED)
         return found
 
 

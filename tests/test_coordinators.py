@@ -459,6 +459,25 @@ def test_bulk_close_as_duplicates_keeps_the_original_open(coordinator_client):
     assert statuses[copy_two.pk] == RequestStatus.WITHDRAWN
 
 
+def test_bulk_close_into_a_closed_request_is_refused_and_nothing_changes(coordinator_client):
+    original, copy = make_request(), make_request()
+    original.withdraw()
+
+    response = run_action(
+        coordinator_client,
+        Request,
+        "close_as_duplicate",
+        [copy],
+        apply="1",
+        reference=original.reference,
+    )
+
+    assert response.status_code == 200  # the form again, with why
+    assert "That request is closed too." in response.content.decode()
+    copy.refresh_from_db()
+    assert copy.status == RequestStatus.NEW
+
+
 def test_closing_duplicates_tells_each_neighbor_by_email_as_a_volunteer_closing_one_would(
     coordinator_client, django_capture_on_commit_callbacks
 ):
