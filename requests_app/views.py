@@ -180,10 +180,10 @@ def status(request, token):
     return _status_page(request, token)
 
 
-def ask_something_else(request, token, *, initial=None, unbound=False):
+def ask_something_else(request, token, *, draft=None):
     """Ask for something else from the status page: what is needed and how soon, nothing
-    more (ask_again). `initial` and `unbound`: drawn from another page's POST (a message
-    on a request closed meanwhile), starting with what they wrote."""
+    more (ask_again). `draft`: words to start the details with, from a message written on
+    a request closed meanwhile (send_message); the form is then drawn, not sent."""
 
     def save(form):
         data = form.cleaned_data
@@ -216,8 +216,8 @@ def ask_something_else(request, token, *, initial=None, unbound=False):
         ),
         save=save,
         done=done,
-        data=None if unbound else _posted(request),
-        initial=initial,
+        data=None if draft is not None else _posted(request),
+        initial={"details": draft} if draft is not None else None,
     )
 
 
@@ -260,9 +260,10 @@ def _something_else(
             if needed.erased
             else _("To send this, please give your contact details once more below."),
         )
-        if data is None:
+        if data is None and not initial:
             return redirect(full_form_name)
-        # Never a lost word: what they wrote comes along, and the full form asks the rest.
+        # Never a lost word: what they wrote (or the draft they bring) comes along, and
+        # the full form asks the rest.
         typed = {name: form[name].value() for name in form.fields if name != "homepage"}
         context = {"form": full_form_class(initial=typed), "action": reverse(full_form_name)}
         return _private(render(request, full_template, context, status=409))
@@ -311,9 +312,7 @@ def send_message(request, token, reference):
                 "This request was closed meanwhile, so your message was not sent. If you still need help, send your words from here as a new request."
             ),
         )
-        return ask_something_else(
-            request, token, initial={"details": form.cleaned_data["text"]}, unbound=True
-        )
+        return ask_something_else(request, token, draft=form.cleaned_data["text"])
     if not allow_neighbor_message(token):
         messages.error(
             request,

@@ -186,6 +186,26 @@ def test_a_message_typed_while_the_request_was_closed_becomes_a_new_request_draf
     assert not aid_request.events.filter(kind=EventKind.MESSAGE_FROM_NEIGHBOR).exists()
 
 
+def test_a_message_on_a_closed_request_of_an_erased_link_reaches_the_full_form_with_its_words(
+    client, groceries
+):
+    client.post(url("ask"), ask_data())
+    aid_request = Request.objects.get()
+    aid_request.close(RequestStatus.FULFILLED, by=None)
+    client.post(url("erase_contact", "en", aid_request.status_token))
+
+    response = client.post(
+        url("send_message", "en", aid_request.status_token, aid_request.reference),
+        {"text": "Still need diapers", "started": form_started(), "homepage": ""},
+    )
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert f'action="{url("ask")}"' in html
+    assert "Still need diapers</textarea>" in html
+    assert not aid_request.events.filter(kind=EventKind.MESSAGE_FROM_NEIGHBOR).exists()
+
+
 def test_the_language_and_page_links_after_a_refused_message_lead_to_the_status_page(
     client, groceries
 ):
